@@ -1,0 +1,15 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from accounts import views as account_views
+from comadvisor import views
+
+urlpatterns = [
+    path("", include("reports.urls")),
+    path("", include("crm.urls")),
+    path("", include("sales.urls")),
+    path("accounts/", include("accounts.urls")),
+    path("language/", account_views.set_language, name="set_language"),
+    path("health/", views.health, name="health"),
+    path("admin/", admin.site.urls),
+]

@@ -1,0 +1,179 @@
+"""Reads of the sales app, scoped through visible_to(user)."""
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+
+from django.db.models import Prefetch, QuerySet, Sum
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+
+from accounts.models import User
+from crm.models import Restaurant
+from sales.enums import ContractStatus
+from sales.models import Contract, ContractTerm, Invoice, SalesSettings, Visit, VisitFormNode
+
+
+def _with_terms(queryset: QuerySet) -> QuerySet:
+    return queryset.select_related("restaurant", "signed_by").prefetch_related(
+        Prefetch(
+            "terms", queryset=ContractTerm.objects.select_related("pack").order_by("starts_on")
+        )
+    )
+
+
+def contract_list(*, user: User, status: str = "", ending_within: int | None = None) -> QuerySet:
+    queryset = _with_terms(Contract.objects.visible_to(user))
+    if status in ContractStatus.values:
+        queryset = queryset.filter(status=status)
+    if ending_within is not None:
+        today = timezone.localdate()
+        queryset = queryset.filter(
+            status__in=(ContractStatus.ACTIVE, ContractStatus.SUSPENDED),
+            end_date__gte=today,
+            end_date__lte=today + timedelta(days=ending_within),
+            renewal__isnull=True,
+        ).order_by("end_date", "id")
+    return queryset
+
+
+def contract_get(*, user: User, pk: int) -> Contract:
+    queryset = _with_terms(Contract.objects.visible_to(user)).prefetch_related(
+        "suspensions", "invoices"
+    )
+    return get_object_or_404(queryset.select_related("renewal_of"), pk=pk)
+
+
+def restaurant_contracts(*, restaurant: Restaurant) -> list[Contract]:
+    return list(
+        _with_terms(Contract.objects.filter(restaurant=restaurant)).prefetch_related("suspensions")
+    )
+
+
+@dataclass
+class Revenue:
+    this_year: Decimal
+    last_year: Decimal
+
+
+def restaurant_revenue(*, restaurant: Restaurant, today: date | None = None) -> Revenue:
+    """Revenue (CA) of this year and of last year, from invoices."""
+    year = (today or timezone.localdate()).year
+    totals = dict(
+        Invoice.objects.filter(restaurant=restaurant, month__year__in=(year, year - 1))
+        .values_list("month__year")
+        .annotate(total=Sum("amount"))
+    )
+    return Revenue(totals.get(year, Decimal(0)), totals.get(year - 1, Decimal(0)))
+
+
+def ending_soon_days() -> int:
+    return SalesSettings.load().contract_reminder_days
+
+
+def agenda_agent(*, user: User, requested: int | None) -> User:
+    """Whose agenda: managers pick any sales agent, everyone else sees their own."""
+    if requested and requested != user.pk and user.has_perm("sales.view_all_visits"):
+        agent = User.objects.filter(pk=requested, is_active=True).first()
+        if agent is not None:
+            return agent
+    return user
+
+
+def agenda_events(*, user: User, agent: User, start, end) -> QuerySet:
+    """Visits of `agent` overlapping [start, end), for the calendar (one query)."""
+    # Visits last less than a day: the lower bound on start keeps the (agent, start) index range
+    # tight instead of reading every earlier visit of the agent.
+    return (
+        Visit.objects.visible_to(user)
+        .filter(agent=agent, start__gte=start - timedelta(days=1), start__lt=end, end__gt=start)
+        .select_related("restaurant")
+        .order_by("start")
+    )
+
+
+def visit_get(*, user: User, pk: int) -> Visit:
+    return get_object_or_404(
+        Visit.objects.visible_to(user).select_related("restaurant", "agent", "pack_offered"), pk=pk
+    )
+
+
+def restaurant_visits(
+    *, restaurant: Restaurant, include_hidden: bool = False, limit: int = 20
+) -> list[Visit]:
+    queryset = Visit.objects.filter(restaurant=restaurant).select_related("agent", "pack_offered")
+    if not include_hidden:
+        hidden = SalesSettings.load().hidden_origins
+        if hidden:
+            queryset = queryset.exclude(origin__in=hidden)
+    return list(queryset.order_by("-start", "-id")[:limit])
+
+
+def visit_form_tree() -> list[dict]:
+    """The active question tree, nested: [{node, children: [{node, children}]}]."""
+    nodes = list(VisitFormNode.objects.filter(active=True).order_by("order", "id"))
+    by_parent: dict[int | None, list[VisitFormNode]] = {}
+    for node in nodes:
+        by_parent.setdefault(node.parent_id, []).append(node)
+
+    def build(parent_id):
+        return [{"node": node, "children": build(node.pk)} for node in by_parent.get(parent_id, [])]
+
+    return build(None)
+
+
+def revisit_list(*, agent: User, limit: int = 50) -> QuerySet:
+    """ "To revisit": the agent's restaurants with a revisit date, soonest first."""
+    return (
+        Restaurant.objects.visible_to(agent)
+        .active()
+        .filter(sales_agent=agent, revisit_date__isnull=False)
+        .select_related("zone")
+        .order_by("revisit_date", "id")[:limit]
+    )
+
+
+def not_seen_list(*, agent: User, limit: int = 50) -> QuerySet:
+    """ "Not seen for a long time": the agent's restaurants by last visit, longest ago first
+    (never visited first of all)."""
+    from django.db.models import F
+
+    return (
+        Restaurant.objects.visible_to(agent)
+        .active()
+        .filter(sales_agent=agent)
+        .select_related("zone")
+        .order_by(F("last_visit_at").asc(nulls_first=True), "id")[:limit]
+    )
+
+
+@dataclass
+class InvoiceFilters:
+    month: str = ""  # YYYY-MM
+    q: str = ""
+    pack: str = ""
+
+
+def invoice_list(*, user: User, filters: InvoiceFilters) -> QuerySet:
+    queryset = (
+        Invoice.objects.visible_to(user).select_related("restaurant").order_by("-month", "number")
+    )
+    if filters.month:
+        try:
+            year, month = (int(part) for part in filters.month.split("-"))
+            queryset = queryset.filter(month=date(year, month, 1))
+        except ValueError:
+            queryset = queryset.none()
+    if filters.q.strip():
+        from crm.selectors import restaurant_search
+
+        queryset = queryset.filter(
+            restaurant__in=restaurant_search(Restaurant.objects.all(), filters.q).values("pk")
+        )
+    if filters.pack:
+        queryset = queryset.filter(pack_name=filters.pack)
+    return queryset
+
+
+def invoice_total(queryset: QuerySet) -> Decimal:
+    return queryset.aggregate(total=Sum("amount"))["total"] or Decimal(0)
