@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "accounts",
     "crm",
     "sales",
+    "social",
     "reports",
 ]
 

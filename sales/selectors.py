@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
-from django.db.models import Prefetch, QuerySet, Sum
+from django.db.models import OuterRef, Prefetch, QuerySet, Subquery, Sum
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
@@ -177,3 +177,24 @@ def invoice_list(*, user: User, filters: InvoiceFilters) -> QuerySet:
 
 def invoice_total(queryset: QuerySet) -> Decimal:
     return queryset.aggregate(total=Sum("amount"))["total"] or Decimal(0)
+
+
+def restaurants_with_service(*, service: str, day: date | None = None) -> QuerySet:
+    """Ids of the restaurants whose contract in force on `day` includes a pack service
+    ("review_management", "monthly_report"), read from the terms in force that day."""
+    if service not in ("review_management", "monthly_report"):
+        raise ValueError(service)
+    day = day or timezone.localdate()
+    service_on_day = (
+        ContractTerm.objects.filter(contract=OuterRef("pk"), starts_on__lte=day)
+        .order_by("-starts_on")
+        .values(f"pack__{service}")[:1]
+    )
+    return (
+        Contract.objects.filter(
+            status=ContractStatus.ACTIVE, start_date__lte=day, end_date__gte=day
+        )
+        .annotate(has_service=Subquery(service_on_day))
+        .filter(has_service=True)
+        .values("restaurant_id")
+    )

@@ -1,37 +1,26 @@
 """Calendar connectors behind one small interface (push a visit, delete it, pull changes).
 
-Every failure is one of four outcomes the callers handle: RetryLater (network, 5xx),
-RateLimited (until a time), NeedsReconnect (credentials no longer work), Permanent (recorded,
-shown). SyncTokenExpired asks the caller for a full resynchronisation.
+Every failure is one of the four connector outcomes of comadvisor.connectors; SyncTokenExpired
+asks the caller for a full resynchronisation.
 """
 
 from dataclasses import dataclass
 from datetime import datetime
 
+from comadvisor.connectors import ConnectorError, NeedsReconnect, Permanent, RateLimited, RetryLater
 
-class CalendarError(Exception):
-    pass
-
-
-class RetryLater(CalendarError):
-    pass
-
-
-class RateLimited(CalendarError):
-    def __init__(self, message: str, until: datetime):
-        super().__init__(message)
-        self.until = until
+__all__ = [
+    "ConnectorError",
+    "NeedsReconnect",
+    "Permanent",
+    "RateLimited",
+    "RemoteEvent",
+    "RetryLater",
+    "SyncTokenExpired",
+]
 
 
-class NeedsReconnect(CalendarError):
-    pass
-
-
-class Permanent(CalendarError):
-    pass
-
-
-class SyncTokenExpired(CalendarError):
+class SyncTokenExpired(ConnectorError):
     pass
 
 

@@ -1,0 +1,307 @@
+"""Social desk nouns: accounts on the networks, daily metric snapshots, reviews and the tasks they
+open, reply templates and the desk's settings."""
+
+import datetime as dt
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from comadvisor.fields import EncryptedTextField
+from comadvisor.models import SettingsModel, SingletonModel
+from crm.models import Restaurant
+from sales.enums import Network
+from social.enums import AccountState, Sentiment, TaskState
+
+
+class SocialAccountQuerySet(models.QuerySet):
+    def visible_to(self, user) -> "SocialAccountQuerySet":
+        return self.filter(restaurant__in=Restaurant.objects.visible_to(user))
+
+
+class SocialAccount(models.Model):
+    """A restaurant's page, business account or location on one network, with the health of its
+    connector. Credentials (OAuth tokens) are encrypted at rest; an account without credentials
+    marked `demo` is served by the demo provider, and only then."""
+
+    restaurant = models.ForeignKey(
+        Restaurant,
+        on_delete=models.CASCADE,
+        related_name="social_accounts",
+        verbose_name=_("restaurant"),
+    )
+    network = models.CharField(_("network"), max_length=20, choices=Network.choices)
+    external_id = models.CharField(_("external id"), max_length=200)
+    name = models.CharField(_("name"), max_length=200)
+    url = models.URLField(_("link"), max_length=500, blank=True)
+    demo = models.BooleanField(
+        _("demo data"),
+        default=False,
+        help_text=_("Generated data for trying the desk; never used once credentials are set."),
+    )
+    credentials = EncryptedTextField(_("credentials"), blank=True)
+    token_expires_at = models.DateTimeField(_("token expires"), null=True, blank=True)
+    state = models.CharField(
+        _("state"), max_length=20, choices=AccountState.choices, default=AccountState.OK
+    )
+    rate_limited_until = models.DateTimeField(_("rate limited until"), null=True, blank=True)
+    last_error = models.CharField(_("last error"), max_length=500, blank=True)
+    last_error_at = models.DateTimeField(_("last error at"), null=True, blank=True)
+    last_fetch_at = models.DateTimeField(_("last metrics fetch"), null=True, blank=True)
+    last_reviews_at = models.DateTimeField(_("last reviews fetch"), null=True, blank=True)
+    reconnect_notified_at = models.DateTimeField(null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    objects = SocialAccountQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("social account")
+        verbose_name_plural = _("social accounts")
+        ordering = ["restaurant", "network", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["network", "external_id"], name="social_account_unique_external"
+            ),
+            models.CheckConstraint(
+                condition=Q(demo=False) | Q(credentials=""), name="social_account_demo_no_creds"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["state", "network"], name="social_account_state"),
+        ]
+        permissions = [
+            ("manage_socialaccount", _("Can connect and manage social accounts")),
+            ("view_connector_health", _("Can see the connector health page")),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_network_display()} - {self.name}"
+
+    @property
+    def is_rate_limited(self) -> bool:
+        return bool(self.rate_limited_until and self.rate_limited_until > timezone.now())
+
+
+class MetricSnapshot(models.Model):
+    """One value of one metric for one account and day, kept for good. `metric` is the desk's own
+    name (social.metrics), stable across the platforms' API versions."""
+
+    account = models.ForeignKey(SocialAccount, on_delete=models.CASCADE, related_name="snapshots")
+    metric = models.CharField(_("metric"), max_length=40)
+    day = models.DateField(_("day"))
+    value = models.FloatField(_("value"))
+    fetched_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("metric snapshot")
+        verbose_name_plural = _("metric snapshots")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account", "metric", "day"], name="social_snapshot_one_per_day"
+            )
+        ]
+        indexes = [models.Index(fields=["account", "day"], name="social_snapshot_account_day")]
+
+    def __str__(self) -> str:
+        return f"{self.account_id} {self.metric} {self.day}: {self.value}"
+
+
+class ReviewQuerySet(models.QuerySet):
+    def visible_to(self, user) -> "ReviewQuerySet":
+        return self.filter(restaurant__in=Restaurant.objects.visible_to(user))
+
+
+class Review(models.Model):
+    """A review fetched from a network, deduplicated by the platform's id. TripAdvisor's terms
+    forbid storing review content: for its reviews only the id, rating, dates, link and a digest of
+    the text (to notice a change) are kept."""
+
+    account = models.ForeignKey(SocialAccount, on_delete=models.CASCADE, related_name="reviews")
+    restaurant = models.ForeignKey(
+        Restaurant, on_delete=models.CASCADE, related_name="reviews", verbose_name=_("restaurant")
+    )
+    network = models.CharField(_("network"), max_length=20, choices=Network.choices)
+    external_id = models.CharField(_("external id"), max_length=300)
+    author = models.CharField(_("author"), max_length=200, blank=True)
+    rating = models.PositiveSmallIntegerField(
+        _("rating"), null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(5)]
+    )
+    text = models.TextField(_("text"), blank=True)
+    text_digest = models.CharField(max_length=64, blank=True, editable=False)
+    language = models.CharField(_("language"), max_length=10, blank=True)
+    sentiment = models.CharField(
+        _("sentiment"), max_length=10, choices=Sentiment.choices, default=Sentiment.NEUTRAL
+    )
+    url = models.URLField(_("link"), max_length=500, blank=True)
+    written_at = models.DateTimeField(_("written"))
+    updated_at = models.DateTimeField(_("updated"))
+    reply_text = models.TextField(_("reply"), blank=True)
+    replied_at = models.DateTimeField(_("replied"), null=True, blank=True)
+    replied_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("replied by"),
+    )
+    reply_sent = models.BooleanField(
+        _("reply sent through the platform"), default=False, editable=False
+    )
+    fetched_at = models.DateTimeField(default=timezone.now)
+
+    objects = ReviewQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("review")
+        verbose_name_plural = _("reviews")
+        ordering = ["-written_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account", "external_id"], name="social_review_unique_external"
+            ),
+            models.CheckConstraint(
+                condition=Q(rating__isnull=True) | Q(rating__gte=1, rating__lte=5),
+                name="social_review_rating_1_5",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["restaurant", "-written_at"], name="social_review_restaurant"),
+            models.Index(fields=["network", "-written_at"], name="social_review_network"),
+        ]
+        permissions = [
+            ("reply_review", _("Can answer reviews")),
+            ("view_all_reviews", _("Can see every review queue")),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_network_display()} {self.author} ({self.rating or '-'})"
+
+
+class ReviewTaskQuerySet(models.QuerySet):
+    def visible_to(self, user) -> "ReviewTaskQuerySet":
+        return self.filter(review__restaurant__in=Restaurant.objects.visible_to(user))
+
+
+class ReviewTask(models.Model):
+    """A review to answer: opened when a review arrives or changes, due within the response
+    target counted in business hours, closed by the reply. At most one open task per review."""
+
+    review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="tasks")
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="review_tasks",
+        verbose_name=_("assigned to"),
+    )
+    reason = models.CharField(_("reason"), max_length=10, default="new")
+    state = models.CharField(
+        _("state"), max_length=10, choices=TaskState.choices, default=TaskState.OPEN
+    )
+    opened_at = models.DateTimeField(_("opened"), default=timezone.now)
+    due_at = models.DateTimeField(_("due"))
+    answered_at = models.DateTimeField(_("answered"), null=True, blank=True)
+    answered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("answered by"),
+    )
+
+    objects = ReviewTaskQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("review task")
+        verbose_name_plural = _("review tasks")
+        ordering = ["due_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["review"], condition=Q(state="open"), name="social_task_one_open"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["state", "due_at"], name="social_task_state_due"),
+            models.Index(fields=["assignee", "state", "due_at"], name="social_task_assignee"),
+            models.Index(fields=["answered_at"], name="social_task_answered"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.review} - {self.get_state_display()}"
+
+    @property
+    def is_overdue(self) -> bool:
+        moment = self.answered_at or timezone.now()
+        return moment > self.due_at
+
+    @property
+    def within_target(self) -> bool | None:
+        return None if self.answered_at is None else self.answered_at <= self.due_at
+
+
+class ReplyTemplate(SettingsModel):
+    """A saved reply (name and body in fr and en). Placeholders: {reviewer}, {restaurant},
+    {rating}, {signature}."""
+
+    name = models.CharField(_("name"), max_length=100)
+    body = models.TextField(_("body"))
+    for_ratings = models.CharField(
+        _("suggested for ratings"),
+        max_length=20,
+        blank=True,
+        help_text=_("Comma-separated ratings, for example 4,5. Empty: any."),
+    )
+    active = models.BooleanField(_("active"), default=True)
+    order = models.PositiveSmallIntegerField(_("order"), default=0)
+
+    class Meta:
+        verbose_name = _("reply template")
+        verbose_name_plural = _("reply templates")
+        ordering = ["order", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def ratings(self) -> set[int]:
+        return {int(part) for part in self.for_ratings.split(",") if part.strip().isdigit()}
+
+
+class SocialSettings(SingletonModel, SettingsModel):
+    response_target_hours = models.PositiveSmallIntegerField(
+        _("answer reviews within (business hours)"), default=24
+    )
+    business_day_start = models.TimeField(_("business day starts"), default=dt.time(9))
+    business_day_end = models.TimeField(_("business day ends"), default=dt.time(18))
+    business_days = models.CharField(
+        _("business days"),
+        max_length=20,
+        default="0,1,2,3,4",
+        help_text=_("Comma-separated weekday numbers, Monday = 0."),
+    )
+    metrics_days_back = models.PositiveSmallIntegerField(
+        _("re-fetch metrics of the last (days)"),
+        default=3,
+        validators=[MinValueValidator(1), MaxValueValidator(90)],
+        help_text=_("The platforms settle their figures after a day or two."),
+    )
+    late_after_minutes = models.PositiveSmallIntegerField(
+        _("a publication is late after (minutes)"), default=10
+    )
+
+    class Meta:
+        verbose_name = _("social desk settings")
+        verbose_name_plural = _("social desk settings")
+
+    def __str__(self) -> str:
+        return str(_("Social desk settings"))
+
+    @property
+    def weekdays(self) -> set[int]:
+        return {int(part) for part in self.business_days.split(",") if part.strip().isdigit()}

@@ -1,0 +1,107 @@
+"""Social connectors: one module per network behind one small interface.
+
+A provider is built for one account and may:
+- fetch_metrics(since, until): daily values of the desk's metrics (social.metrics), with the
+  metrics the platform refused listed apart, so one refused metric does not lose the others;
+- fetch_reviews(since): the reviews written or changed since a moment (None: all it can give);
+- reply(review_external_id, text): answer a review, where the platform allows it (`can_reply`);
+- publish(...): publish a post, where it allows it (`can_publish`).
+
+Every failure is one of the four outcomes of comadvisor.connectors.
+"""
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from comadvisor.connectors import NeedsReconnect, Permanent, RateLimited, RetryLater
+from sales.enums import Network
+
+__all__ = [
+    "MetricValue",
+    "MetricsResult",
+    "NeedsReconnect",
+    "Permanent",
+    "RateLimited",
+    "RemoteReview",
+    "RetryLater",
+    "provider_for",
+]
+
+
+@dataclass(frozen=True)
+class MetricValue:
+    metric: str
+    day: dt.date
+    value: float
+
+
+@dataclass
+class MetricsResult:
+    values: list[MetricValue] = field(default_factory=list)
+    # desk or API metric name -> why the platform refused it
+    refused: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class RemoteReview:
+    external_id: str
+    author: str
+    rating: int | None
+    text: str
+    written_at: dt.datetime
+    updated_at: dt.datetime
+    url: str = ""
+    language: str = ""
+    reply_text: str = ""
+    replied_at: dt.datetime | None = None
+    # False where the platform's terms forbid keeping the text (TripAdvisor).
+    storable: bool = True
+
+
+class Provider:
+    network: str = ""
+    can_reply = False
+    can_publish = False
+    is_demo = False
+    # Shown on the review page when the network gives no reviews at all, or no reply endpoint.
+    reviews_note = ""
+
+    def __init__(self, account):
+        self.account = account
+
+    def fetch_metrics(self, since: dt.date, until: dt.date) -> MetricsResult:
+        return MetricsResult()
+
+    def fetch_reviews(self, since: dt.datetime | None) -> list[RemoteReview]:
+        return []
+
+    def reply(self, review_external_id: str, text: str) -> None:
+        raise Permanent("this network has no reply endpoint")
+
+
+def provider_for(account) -> Provider:
+    """The provider that serves `account`: the demo one only for a demo account without
+    credentials, the network's own one otherwise."""
+    if account.demo and not account.credentials:
+        from social.providers.demo import DemoProvider
+
+        return DemoProvider(account)
+    if not account.credentials:
+        raise NeedsReconnect("the account is not connected")
+    if account.network == Network.FACEBOOK:
+        from social.providers.facebook import FacebookProvider
+
+        return FacebookProvider(account)
+    if account.network == Network.INSTAGRAM:
+        from social.providers.instagram import InstagramProvider
+
+        return InstagramProvider(account)
+    if account.network == Network.GOOGLE:
+        from social.providers.google import GoogleProvider
+
+        return GoogleProvider(account)
+    if account.network == Network.TRIPADVISOR:
+        from social.providers.tripadvisor import TripadvisorProvider
+
+        return TripadvisorProvider(account)
+    raise Permanent(f"no connector for {account.network}")

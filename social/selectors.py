@@ -1,0 +1,338 @@
+"""Reads of the social desk, scoped through visible_to(user)."""
+
+import datetime as dt
+import statistics
+from dataclasses import dataclass, field
+
+from django.db.models import Avg, Count, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models.functions import TruncMonth
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import User
+from crm.models import Restaurant
+from sales.models import add_months
+from social.enums import AccountState, Sentiment, TaskState
+from social.metrics import CHARTS, METRICS
+from social.models import MetricSnapshot, Review, ReviewTask, SocialAccount
+
+
+def fetchable_account_ids() -> list[int]:
+    """Every account the daily jobs call: all but those waiting for a reconnection."""
+    return list(
+        SocialAccount.objects.exclude(state=AccountState.NEEDS_RECONNECT)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+
+
+def restaurant_accounts(*, restaurant: Restaurant) -> list[SocialAccount]:
+    return list(SocialAccount.objects.filter(restaurant=restaurant).order_by("network", "name"))
+
+
+def account_health_list(*, user: User, state: str = "", network: str = "") -> QuerySet:
+    queryset = SocialAccount.objects.visible_to(user).select_related(
+        "restaurant", "restaurant__community_manager"
+    )
+    if state:
+        queryset = queryset.filter(state=state)
+    if network:
+        queryset = queryset.filter(network=network)
+    return queryset.order_by("state", "network", "pk")
+
+
+def account_health_counts(*, user: User) -> dict[str, int]:
+    rows = SocialAccount.objects.visible_to(user).values("state").annotate(count=Count("pk"))
+    counts = dict.fromkeys(AccountState.values, 0)
+    counts |= {row["state"]: row["count"] for row in rows}
+    return counts
+
+
+# --- Metrics -------------------------------------------------------------------------------------
+
+
+@dataclass
+class Period:
+    start: dt.date
+    end: dt.date
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days + 1
+
+    @property
+    def monthly(self) -> bool:
+        """Long periods are charted per month, short ones per day."""
+        return self.days > 92
+
+
+def month_start(day: dt.date) -> dt.date:
+    return day.replace(day=1)
+
+
+def _series(rows, period: Period) -> dict[str, dict[dt.date, float]]:
+    """metric -> bucket (day or month) -> value; levels keep the bucket's last day."""
+    series: dict[str, dict[dt.date, float]] = {}
+    last_day: dict[tuple[str, dt.date], dt.date] = {}
+    for row in rows:
+        metric, day, value = row["metric"], row["day"], row["total"]
+        bucket = month_start(day) if period.monthly else day
+        values = series.setdefault(metric, {})
+        if METRICS[metric].aggregate == "last":
+            if day >= last_day.get((metric, bucket), day):
+                values[bucket] = value
+                last_day[(metric, bucket)] = day
+        else:
+            values[bucket] = values.get(bucket, 0.0) + value
+    return series
+
+
+def _buckets(period: Period) -> list[dt.date]:
+    buckets = []
+    day = month_start(period.start) if period.monthly else period.start
+    while day <= period.end:
+        buckets.append(day)
+        day = add_months(day, 1) if period.monthly else day + dt.timedelta(days=1)
+    return buckets
+
+
+def _month_key(value) -> dt.date:
+    """TruncMonth gives a datetime on PostgreSQL and may give a date elsewhere."""
+    return timezone.localtime(value).date() if isinstance(value, dt.datetime) else value
+
+
+def _daily_totals(restaurant: Restaurant, start: dt.date, end: dt.date):
+    """One query: per metric and day, the sum over the restaurant's accounts."""
+    return (
+        MetricSnapshot.objects.filter(
+            account__restaurant=restaurant, day__gte=start, day__lte=end, metric__in=METRICS
+        )
+        .values("metric", "day")
+        .annotate(total=Sum("value"))
+        .order_by("day")
+    )
+
+
+def restaurant_charts(*, restaurant: Restaurant, period: Period) -> dict:
+    """The social page's charts: one dataset per metric, over day or month buckets."""
+    series = _series(_daily_totals(restaurant, period.start, period.end), period)
+    buckets = _buckets(period)
+    charts = []
+    for key, title, names in CHARTS:
+        datasets = [
+            {
+                "label": str(METRICS[name].label),
+                "data": [series[name].get(bucket) for bucket in buckets],
+            }
+            for name in names
+            if name in series
+        ]
+        charts.append({"key": key, "title": str(title), "datasets": datasets})
+    reviews = (
+        Review.objects.filter(
+            restaurant=restaurant,
+            written_at__date__gte=period.start,
+            written_at__date__lte=period.end,
+        )
+        .annotate(month=TruncMonth("written_at"))
+        .values("month")
+        .annotate(count=Count("pk"), rating=Avg("rating"))
+        .order_by("month")
+    )
+    review_months = {_month_key(row["month"]): row for row in reviews}
+    month_buckets = []
+    day = month_start(period.start)
+    while day <= period.end:
+        month_buckets.append(day)
+        day = add_months(day, 1)
+    return {
+        "labels": [bucket.isoformat() for bucket in buckets],
+        "monthly": period.monthly,
+        "charts": charts,
+        "reviews": {
+            "labels": [month.isoformat() for month in month_buckets],
+            "count": [review_months.get(month, {}).get("count", 0) for month in month_buckets],
+            "rating": [
+                round(review_months[month]["rating"], 2)
+                if month in review_months and review_months[month]["rating"] is not None
+                else None
+                for month in month_buckets
+            ],
+        },
+    }
+
+
+@dataclass
+class Evolution:
+    metric: str
+    label: str
+    value: float | None
+    previous: float | None
+    last_year: float | None
+
+    @staticmethod
+    def _change(value, reference):
+        if value is None or not reference:
+            return None
+        return round(100 * (value - reference) / reference, 1)
+
+    @property
+    def month_over_month(self) -> float | None:
+        return self._change(self.value, self.previous)
+
+    @property
+    def year_over_year(self) -> float | None:
+        return self._change(self.value, self.last_year)
+
+
+def restaurant_evolution(*, restaurant: Restaurant, month: dt.date) -> list[Evolution]:
+    """Each metric for `month`, the month before and the same month a year earlier (one query
+    for the metrics, one for the reviews)."""
+    month = month_start(month)
+    months = [add_months(month, -12), add_months(month, -1), month]
+    ranges = Q()
+    for start in months:
+        ranges |= Q(day__gte=start, day__lt=add_months(start, 1))
+    rows = (
+        MetricSnapshot.objects.filter(ranges, account__restaurant=restaurant, metric__in=METRICS)
+        .values("metric", "day")
+        .annotate(total=Sum("value"))
+        .order_by("day")
+    )
+    series = _series(rows, Period(months[0], add_months(month, 1) - dt.timedelta(days=1)))
+    evolutions = []
+    for name, metric in METRICS.items():
+        if name not in series:
+            continue
+        values = [series[name].get(start) for start in (month, months[1], months[0])]
+        evolutions.append(Evolution(name, str(metric.label), *values))
+    review_rows = (
+        Review.objects.filter(
+            restaurant=restaurant,
+            written_at__date__gte=months[0],
+            written_at__date__lt=add_months(month, 1),
+        )
+        .annotate(month=TruncMonth("written_at"))
+        .values("month")
+        .annotate(count=Count("pk"), rating=Avg("rating"))
+    )
+    by_month = {_month_key(row["month"]): row for row in review_rows}
+    for key, label in (("count", _("Reviews")), ("rating", _("Average rating"))):
+        values = []
+        for start in (month, months[1], months[0]):
+            value = by_month.get(start, {}).get(key)
+            values.append(round(value, 2) if isinstance(value, float) else value)
+        evolutions.append(Evolution(f"reviews_{key}", str(label), *values))
+    return evolutions
+
+
+# --- Reviews -------------------------------------------------------------------------------------
+
+
+@dataclass
+class ReviewFilters:
+    network: str = ""
+    rating: int | None = None
+    restaurant: int | None = None
+    overdue: bool = False
+    answered: str = ""  # "", "yes", "no"
+    negative: bool = False
+
+
+def review_queue(*, user: User, filters: ReviewFilters) -> QuerySet:
+    """Reviews of the restaurants the user sees, the open ones first by due time."""
+    open_task = ReviewTask.objects.filter(review=OuterRef("pk"), state=TaskState.OPEN)
+    queryset = (
+        Review.objects.visible_to(user)
+        .select_related("restaurant", "account", "replied_by")
+        .annotate(
+            due_at=Subquery(open_task.values("due_at")[:1]),
+            task_id=Subquery(open_task.values("pk")[:1]),
+        )
+    )
+    if filters.network:
+        queryset = queryset.filter(network=filters.network)
+    if filters.rating:
+        queryset = queryset.filter(rating=filters.rating)
+    if filters.restaurant:
+        queryset = queryset.filter(restaurant_id=filters.restaurant)
+    if filters.negative:
+        queryset = queryset.filter(sentiment=Sentiment.NEGATIVE)
+    if filters.answered == "yes":
+        queryset = queryset.filter(replied_at__isnull=False)
+    elif filters.answered == "no":
+        queryset = queryset.filter(replied_at__isnull=True)
+    if filters.overdue:
+        overdue = ReviewTask.objects.filter(state=TaskState.OPEN, due_at__lt=timezone.now())
+        queryset = queryset.filter(pk__in=overdue.values("review_id"))
+    return queryset.order_by(
+        "replied_at", Subquery(open_task.values("due_at")[:1]).asc(nulls_last=True), "-written_at"
+    )
+
+
+def review_get(*, user: User, pk: int) -> Review:
+    return get_object_or_404(
+        Review.objects.visible_to(user).select_related("restaurant", "account", "replied_by"),
+        pk=pk,
+    )
+
+
+def review_tasks(*, review: Review) -> list[ReviewTask]:
+    return list(
+        ReviewTask.objects.filter(review=review)
+        .select_related("assignee", "answered_by")
+        .order_by("opened_at")
+    )
+
+
+@dataclass
+class ResponseStats:
+    answered: int = 0
+    within_target: int = 0
+    median_hours: float | None = None
+    p90_hours: float | None = None
+    durations: list[float] = field(default_factory=list, repr=False)
+
+    @property
+    def share_within_target(self) -> float | None:
+        return None if not self.answered else round(100 * self.within_target / self.answered, 1)
+
+
+def _percentile(values: list[float], fraction: float) -> float:
+    """Nearest-rank percentile."""
+    ordered = sorted(values)
+    rank = max(1, -(-int(fraction * 100) * len(ordered) // 100))
+    return ordered[min(rank, len(ordered)) - 1]
+
+
+def response_stats(
+    *,
+    restaurant: Restaurant | None = None,
+    user: User | None = None,
+    since: dt.date,
+    until: dt.date,
+) -> dict[tuple[str, dt.date], ResponseStats]:
+    """Median and 90th-percentile response time (hours) and share answered within target, per
+    network and month of the answer. One query; the durations of a restaurant's or a queue's
+    answered tasks over a period are few enough to order in Python."""
+    queryset = ReviewTask.objects.filter(
+        state=TaskState.ANSWERED, answered_at__date__gte=since, answered_at__date__lte=until
+    )
+    if restaurant is not None:
+        queryset = queryset.filter(review__restaurant=restaurant)
+    if user is not None:
+        queryset = queryset.filter(review__restaurant__in=Restaurant.objects.visible_to(user))
+    stats: dict[tuple[str, dt.date], ResponseStats] = {}
+    for network, opened, due, answered in queryset.values_list(
+        "review__network", "opened_at", "due_at", "answered_at"
+    ):
+        local = timezone.localtime(answered).date()
+        entry = stats.setdefault((network, month_start(local)), ResponseStats())
+        entry.answered += 1
+        entry.within_target += answered <= due
+        entry.durations.append((answered - opened).total_seconds() / 3600)
+    for entry in stats.values():
+        entry.median_hours = round(statistics.median(entry.durations), 1)
+        entry.p90_hours = round(_percentile(entry.durations, 0.9), 1)
+    return stats

@@ -1,0 +1,389 @@
+"""Every write of the social desk: account health, metric snapshots, reviews and their tasks,
+replies."""
+
+import datetime as dt
+import hashlib
+import logging
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import User
+from comadvisor.connectors import ConnectorError, NeedsReconnect, Permanent, RateLimited, RetryLater
+from comadvisor.emails import email_send
+from crm import services as crm_services
+from sales.enums import Network
+from sales.selectors import restaurants_with_service
+from social.business_hours import add_business_hours
+from social.enums import AccountState, TaskState
+from social.models import MetricSnapshot, Review, ReviewTask, SocialAccount, SocialSettings
+from social.providers import RemoteReview, provider_for
+from social.sentiment import sentiment_of
+
+logger = logging.getLogger(__name__)
+
+
+def social_settings() -> SocialSettings:
+    return SocialSettings.load()
+
+
+# --- Account health ----------------------------------------------------------------------------
+
+
+def account_record_failure(*, account: SocialAccount, error: ConnectorError) -> str:
+    """Record a connector failure on the account and return the outcome's state.
+
+    Reconnect needed flags the account and e-mails its community manager and the admins once
+    (until it is reconnected); a rate limit records until when; a permanent error is kept as the
+    last error; retry-later leaves the state alone but records the message."""
+    now = timezone.now()
+    message = str(error)[:500]
+    fields = {"last_error": message, "last_error_at": now}
+    notify = False
+    if isinstance(error, NeedsReconnect):
+        fields["state"] = AccountState.NEEDS_RECONNECT
+        notify = account.reconnect_notified_at is None
+        if notify:
+            fields["reconnect_notified_at"] = now
+    elif isinstance(error, RateLimited):
+        fields["state"] = AccountState.RATE_LIMITED
+        fields["rate_limited_until"] = error.until
+    elif isinstance(error, Permanent):
+        fields["state"] = AccountState.ERROR
+    with transaction.atomic():
+        if notify:
+            # Claim the notification in the database: two workers failing at once send it once.
+            claimed = SocialAccount.objects.filter(
+                pk=account.pk, reconnect_notified_at__isnull=True
+            ).update(**fields)
+            if not claimed:
+                notify = False
+                fields.pop("reconnect_notified_at")
+                SocialAccount.objects.filter(pk=account.pk).update(**fields)
+        else:
+            SocialAccount.objects.filter(pk=account.pk).update(**fields)
+        for name, value in fields.items():
+            setattr(account, name, value)
+        if notify:
+            transaction.on_commit(lambda: _notify_reconnect(account))
+    return account.state
+
+
+def _notify_reconnect(account: SocialAccount) -> None:
+    restaurant = account.restaurant
+    recipients = {user.pk: user for user in User.objects.filter(is_superuser=True, is_active=True)}
+    manager = restaurant.community_manager
+    if manager and manager.is_active:
+        recipients[manager.pk] = manager
+    url = f"{settings.SITE_URL}{reverse('social:restaurant_social', args=[restaurant.pk])}"
+    for user in recipients.values():
+        email_send(
+            key="social-reconnect-needed",
+            to=[user.email],
+            language=user.language,
+            context={
+                "network": account.get_network_display(),
+                "account": account.name,
+                "name": restaurant.name,
+                "error": account.last_error,
+                "url": url,
+            },
+        )
+
+
+def _record_success(account: SocialAccount, field: str) -> None:
+    now = timezone.now()
+    fields = {field: now}
+    if account.state != AccountState.OK or account.rate_limited_until:
+        fields |= {"state": AccountState.OK, "rate_limited_until": None}
+    SocialAccount.objects.filter(pk=account.pk).update(**fields)
+    for name, value in fields.items():
+        setattr(account, name, value)
+
+
+def account_reconnected(*, account: SocialAccount, credentials: str, by: User) -> SocialAccount:
+    """New credentials from the platform's OAuth flow: the account is healthy again and will warn
+    once more if it breaks later."""
+    account.credentials = credentials
+    account.demo = False
+    account.state = AccountState.OK
+    account.last_error = ""
+    account.rate_limited_until = None
+    account.reconnect_notified_at = None
+    account.full_clean()
+    account.save()
+    crm_services.activity_record(
+        restaurant=account.restaurant,
+        by=by,
+        subject=_("%(network)s account connected: %(name)s")
+        % {"network": account.get_network_display(), "name": account.name},
+    )
+    return account
+
+
+def _ready(account: SocialAccount) -> bool:
+    """Accounts waiting for a reconnection or inside a rate-limit window are not called."""
+    if account.state == AccountState.NEEDS_RECONNECT:
+        return False
+    return not account.is_rate_limited
+
+
+# --- Metrics -------------------------------------------------------------------------------------
+
+
+@dataclass
+class FetchOutcome:
+    stored: int = 0
+    refused: dict | None = None
+    error: str = ""
+    skipped: bool = False
+
+
+def metrics_fetch(
+    *, account: SocialAccount, since: dt.date | None = None, until: dt.date | None = None
+) -> FetchOutcome:
+    """Fetch and store daily snapshots for [since, until] (by default the last few days, which the
+    platforms still settle). Re-fetching a day replaces its values, never adds a second row."""
+    if not _ready(account):
+        return FetchOutcome(skipped=True)
+    until = until or timezone.localdate() - dt.timedelta(days=1)
+    since = since or until - dt.timedelta(days=social_settings().metrics_days_back - 1)
+    if since > until:
+        raise ValidationError(_("The period starts after it ends."))
+    try:
+        result = provider_for(account).fetch_metrics(since, until)
+    except ConnectorError as error:
+        account_record_failure(account=account, error=error)
+        if isinstance(error, RetryLater):
+            raise
+        return FetchOutcome(error=str(error))
+    now = timezone.now()
+    # Several API metrics may add into one desk metric (Google's impressions): sum per key first.
+    totals: dict[tuple[str, dt.date], float] = {}
+    for value in result.values:
+        key = (value.metric, value.day)
+        totals[key] = totals.get(key, 0.0) + value.value
+    rows = [
+        MetricSnapshot(account=account, metric=metric, day=day, value=value, fetched_at=now)
+        for (metric, day), value in totals.items()
+    ]
+    with transaction.atomic():
+        MetricSnapshot.objects.bulk_create(
+            rows,
+            batch_size=500,
+            update_conflicts=True,
+            unique_fields=["account", "metric", "day"],
+            update_fields=["value", "fetched_at"],
+        )
+        _record_success(account, "last_fetch_at")
+        if result.refused:
+            message = "; ".join(f"{name}: {why}" for name, why in sorted(result.refused.items()))
+            SocialAccount.objects.filter(pk=account.pk).update(
+                last_error=message[:500], last_error_at=now
+            )
+            account.last_error = message[:500]
+    return FetchOutcome(stored=len(rows), refused=result.refused or None)
+
+
+# --- Reviews -------------------------------------------------------------------------------------
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest() if text else ""
+
+
+def review_due_at(*, opened_at: dt.datetime, restaurant) -> dt.datetime:
+    config = social_settings()
+    return add_business_hours(
+        opened_at,
+        config.response_target_hours,
+        day_start=config.business_day_start,
+        day_end=config.business_day_end,
+        weekdays=config.weekdays,
+        tz=restaurant.time_zone or settings.TIME_ZONE,
+    )
+
+
+def _open_task(review: Review, reason: str) -> ReviewTask | None:
+    """Open a task when the restaurant's contract includes review management, unless one is open
+    already (then it stays due as it was)."""
+    managed = restaurants_with_service(service="review_management").filter(
+        restaurant_id=review.restaurant_id
+    )
+    if not managed.exists():
+        return None
+    if ReviewTask.objects.filter(review=review, state=TaskState.OPEN).exists():
+        return None
+    now = timezone.now()
+    return ReviewTask.objects.create(
+        review=review,
+        assignee=review.restaurant.review_manager,
+        reason=reason,
+        opened_at=now,
+        due_at=review_due_at(opened_at=now, restaurant=review.restaurant),
+    )
+
+
+@dataclass
+class ReviewsOutcome:
+    new: int = 0
+    changed: int = 0
+    unchanged: int = 0
+    error: str = ""
+    skipped: bool = False
+
+
+def reviews_fetch(*, account: SocialAccount, full: bool = False) -> ReviewsOutcome:
+    """Fetch reviews written or changed since the last fetch (all with `full`). A new review, or
+    one whose text or rating changed, opens a review task; one already answered on the platform
+    is stored as answered."""
+    if not _ready(account):
+        return ReviewsOutcome(skipped=True)
+    since = None if full else account.last_reviews_at
+    try:
+        remote = provider_for(account).fetch_reviews(since)
+    except ConnectorError as error:
+        account_record_failure(account=account, error=error)
+        if isinstance(error, RetryLater):
+            raise
+        return ReviewsOutcome(error=str(error))
+    outcome = ReviewsOutcome()
+    with transaction.atomic():
+        existing = {
+            review.external_id: review
+            for review in Review.objects.select_for_update().filter(
+                account=account, external_id__in=[item.external_id for item in remote]
+            )
+        }
+        for item in remote:
+            review = existing.get(item.external_id)
+            if review is None:
+                review = _review_create(account, item)
+                outcome.new += 1
+                if not item.reply_text:
+                    _open_task(review, "new")
+                if review.rating is not None and review.rating <= 2:
+                    crm_services.activity_record(
+                        restaurant=account.restaurant,
+                        by=None,
+                        subject=_("Negative review on %(network)s (%(rating)s/5) by %(author)s")
+                        % {
+                            "network": account.get_network_display(),
+                            "rating": review.rating,
+                            "author": review.author or "-",
+                        },
+                        origin="review",
+                    )
+            elif _review_update(review, item):
+                outcome.changed += 1
+                if not item.reply_text or item.updated_at > (review.replied_at or item.updated_at):
+                    _open_task(review, "changed")
+            else:
+                outcome.unchanged += 1
+        _record_success(account, "last_reviews_at")
+    return outcome
+
+
+def _review_create(account: SocialAccount, item: RemoteReview) -> Review:
+    text = item.text if item.storable else ""
+    review = Review(
+        account=account,
+        restaurant_id=account.restaurant_id,
+        network=account.network,
+        external_id=item.external_id,
+        author=item.author[:200] if item.storable else "",
+        rating=item.rating,
+        text=text,
+        text_digest=_digest(item.text),
+        language=item.language,
+        sentiment=sentiment_of(rating=item.rating, text=item.text),
+        url=item.url,
+        written_at=item.written_at,
+        updated_at=item.updated_at,
+        reply_text=item.reply_text if item.storable else "",
+        replied_at=item.replied_at,
+    )
+    review.full_clean()
+    review.save()
+    return review
+
+
+def _review_update(review: Review, item: RemoteReview) -> bool:
+    """Apply the platform's version; True when the text or the rating changed."""
+    changed = review.text_digest != _digest(item.text) or review.rating != item.rating
+    review.text = item.text if item.storable else ""
+    review.text_digest = _digest(item.text)
+    review.rating = item.rating
+    review.updated_at = item.updated_at
+    review.sentiment = sentiment_of(rating=item.rating, text=item.text)
+    if item.reply_text and not review.reply_text:
+        review.reply_text = item.reply_text if item.storable else ""
+        review.replied_at = item.replied_at
+    review.fetched_at = timezone.now()
+    review.save()
+    return changed
+
+
+def _close_tasks(review: Review, by: User, at: dt.datetime) -> None:
+    ReviewTask.objects.filter(review=review, state=TaskState.OPEN).update(
+        state=TaskState.ANSWERED, answered_at=at, answered_by=by
+    )
+
+
+def _check_may_reply(review: Review, by: User) -> None:
+    if not by.has_perm("social.reply_review"):
+        raise PermissionDenied
+    if not Review.objects.visible_to(by).filter(pk=review.pk).exists():
+        raise PermissionDenied
+
+
+def review_reply(*, review: Review, by: User, text: str) -> Review:
+    """Send a reply through the platform (where it has a reply endpoint), record it and close the
+    review's task. A failure leaves the review unanswered, with the typed text kept by the caller,
+    and the error raised for the page to show."""
+    _check_may_reply(review, by)
+    text = (text or "").strip()
+    if not text:
+        raise ValidationError({"text": _("Write the reply first.")})
+    if review.network == Network.GOOGLE and len(text.encode()) > 4096:
+        raise ValidationError({"text": _("Google accepts replies of up to 4096 bytes.")})
+    account = review.account
+    provider = provider_for(account)
+    if not provider.can_reply:
+        raise ValidationError(
+            _("This network has no reply endpoint: answer on the platform, then mark it answered.")
+        )
+    try:
+        provider.reply(review.external_id, text)
+    except ConnectorError as error:
+        account_record_failure(account=account, error=error)
+        raise
+    now = timezone.now()
+    with transaction.atomic():
+        review.reply_text = text
+        review.replied_at = now
+        review.replied_by = by
+        review.reply_sent = True
+        review.save(update_fields=["reply_text", "replied_at", "replied_by", "reply_sent"])
+        _close_tasks(review, by, now)
+    return review
+
+
+def review_mark_answered(*, review: Review, by: User, text: str = "") -> Review:
+    """The reply was written on the platform itself (TripAdvisor, Facebook): record it."""
+    _check_may_reply(review, by)
+    now = timezone.now()
+    with transaction.atomic():
+        if review.network != Network.TRIPADVISOR:
+            review.reply_text = (text or "").strip()
+        review.replied_at = now
+        review.replied_by = by
+        review.reply_sent = False
+        review.save(update_fields=["reply_text", "replied_at", "replied_by", "reply_sent"])
+        _close_tasks(review, by, now)
+    return review

@@ -1,0 +1,49 @@
+"""Celery leaves of the social desk: ids in, a service call, retries with backoff on network
+faults. Eagerly (the embedded default) a failure is recorded instead of retried in the request."""
+
+from celery import shared_task
+
+from comadvisor.connectors import RetryLater
+from social import services
+from social.models import SocialAccount
+from social.selectors import fetchable_account_ids
+
+
+@shared_task(bind=True, max_retries=5, acks_late=True)
+def fetch_account_metrics(self, account_id: int) -> int:
+    account = SocialAccount.objects.select_related("restaurant").get(pk=account_id)
+    try:
+        return services.metrics_fetch(account=account).stored
+    except RetryLater as error:
+        if self.request.is_eager:
+            return 0
+        raise self.retry(exc=error, countdown=min(60 * 2**self.request.retries, 3600)) from error
+
+
+@shared_task(bind=True, max_retries=5, acks_late=True)
+def fetch_account_reviews(self, account_id: int) -> int:
+    account = SocialAccount.objects.select_related("restaurant").get(pk=account_id)
+    try:
+        outcome = services.reviews_fetch(account=account)
+    except RetryLater as error:
+        if self.request.is_eager:
+            return 0
+        raise self.retry(exc=error, countdown=min(60 * 2**self.request.retries, 3600)) from error
+    return outcome.new + outcome.changed
+
+
+@shared_task
+def fetch_metrics() -> int:
+    """Daily: one task per account, so the worker's concurrency spreads the calls."""
+    ids = fetchable_account_ids()
+    for account_id in ids:
+        fetch_account_metrics.delay(account_id)
+    return len(ids)
+
+
+@shared_task
+def fetch_reviews() -> int:
+    ids = fetchable_account_ids()
+    for account_id in ids:
+        fetch_account_reviews.delay(account_id)
+    return len(ids)
