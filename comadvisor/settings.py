@@ -165,6 +165,17 @@ FIELD_ENCRYPTION_KEYS = env_list("FIELD_ENCRYPTION_KEYS", [])
 # Google OAuth client (Calendar sync); without it the connect button explains it is not configured.
 GOOGLE_OAUTH_CLIENT_ID = env_str("GOOGLE_OAUTH_CLIENT_ID")
 GOOGLE_OAUTH_CLIENT_SECRET = env_str("GOOGLE_OAUTH_CLIENT_SECRET")
+# Meta app (Facebook pages, Instagram business accounts); without it only demo accounts work.
+META_APP_ID = env_str("META_APP_ID")
+META_APP_SECRET = env_str("META_APP_SECRET")
+# TripAdvisor Content API key (one for the whole company: the API has no per-client OAuth).
+TRIPADVISOR_API_KEY = env_str("TRIPADVISOR_API_KEY")
+# Base URLs of the platforms' APIs: the benchmark points them at a fake server on loopback.
+GRAPH_API_URL = env_str("GRAPH_API_URL", "https://graph.facebook.com").rstrip("/")
+GOOGLE_API_URL = env_str("GOOGLE_API_URL")
+TRIPADVISOR_API_URL = env_str(
+    "TRIPADVISOR_API_URL", "https://api.content.tripadvisor.com/api/v1"
+).rstrip("/")
 
 # --- Authentication --------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"

@@ -11,6 +11,7 @@ Every failure is one of the four outcomes of comadvisor.connectors.
 """
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from comadvisor.connectors import NeedsReconnect, Permanent, RateLimited, RetryLater
@@ -20,6 +21,8 @@ __all__ = [
     "MetricValue",
     "MetricsResult",
     "NeedsReconnect",
+    "PostContent",
+    "Published",
     "Permanent",
     "RateLimited",
     "RemoteReview",
@@ -58,6 +61,20 @@ class RemoteReview:
     storable: bool = True
 
 
+@dataclass(frozen=True)
+class PostContent:
+    text: str
+    link: str = ""
+    # Public URLs of the images (Instagram fetches media from a public URL).
+    image_urls: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Published:
+    external_id: str
+    url: str = ""
+
+
 class Provider:
     network: str = ""
     can_reply = False
@@ -77,6 +94,16 @@ class Provider:
 
     def reply(self, review_external_id: str, text: str) -> None:
         raise Permanent("this network has no reply endpoint")
+
+    def publish(
+        self, content: PostContent, *, state: dict, checkpoint: Callable[[dict], None]
+    ) -> Published:
+        """Publish `content` once. `state` is what earlier attempts of this publication left
+        (empty on the first); a provider records its progress in it and calls `checkpoint(state)`,
+        which persists it, *before* each request whose effect could be lost with its response,
+        so a retry after a timeout finds the post (or the Instagram container) instead of
+        creating a second one."""
+        raise Permanent("this network has no publishing endpoint")
 
 
 def provider_for(account) -> Provider:
