@@ -16,6 +16,7 @@ class PostStatus(models.TextChoices):
 
 
 class PublicationState(models.TextChoices):
+    DRAFT = "draft", _("Draft")
     SCHEDULED = "scheduled", _("Scheduled")
     PUBLISHING = "publishing", _("Publishing")
     PUBLISHED = "published", _("Published")

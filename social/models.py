@@ -14,7 +14,7 @@ from comadvisor.fields import EncryptedTextField
 from comadvisor.models import SettingsModel, SingletonModel
 from crm.models import Restaurant
 from sales.enums import Network
-from social.enums import AccountState, Sentiment, TaskState
+from social.enums import AccountState, PostStatus, PublicationState, Sentiment, TaskState
 
 
 class SocialAccountQuerySet(models.QuerySet):
@@ -294,6 +294,41 @@ class SocialSettings(SingletonModel, SettingsModel):
     late_after_minutes = models.PositiveSmallIntegerField(
         _("a publication is late after (minutes)"), default=10
     )
+    # The ROI formula (see docs/roi.md): value brought by the actions the platforms attribute to
+    # the restaurant's profiles, against the contract's monthly price.
+    default_average_ticket = models.DecimalField(
+        _("average ticket per guest when the restaurant has none (EUR)"),
+        max_digits=7,
+        decimal_places=2,
+        default=25,
+        validators=[MinValueValidator(0)],
+    )
+    guests_per_booking = models.DecimalField(
+        _("guests per booking"), max_digits=4, decimal_places=2, default=2.5
+    )
+    guests_per_food_order = models.DecimalField(
+        _("guests per food order"), max_digits=4, decimal_places=2, default=1.5
+    )
+    call_conversion = models.DecimalField(
+        _("share of calls that become a visit"),
+        max_digits=4,
+        decimal_places=3,
+        default=0.3,
+        validators=[MinValueValidator(0), MaxValueValidator(1)],
+    )
+    direction_conversion = models.DecimalField(
+        _("share of direction requests that become a visit"),
+        max_digits=4,
+        decimal_places=3,
+        default=0.2,
+        validators=[MinValueValidator(0), MaxValueValidator(1)],
+    )
+    guests_per_visit = models.DecimalField(
+        _("guests per visit from a call or a direction request"),
+        max_digits=4,
+        decimal_places=2,
+        default=2,
+    )
 
     class Meta:
         verbose_name = _("social desk settings")
@@ -305,3 +340,151 @@ class SocialSettings(SingletonModel, SettingsModel):
     @property
     def weekdays(self) -> set[int]:
         return {int(part) for part in self.business_days.split(",") if part.strip().isdigit()}
+
+
+class PostQuerySet(models.QuerySet):
+    def visible_to(self, user) -> "PostQuerySet":
+        return self.filter(restaurant__in=Restaurant.objects.visible_to(user))
+
+
+class Post(models.Model):
+    """A post composed once for a restaurant and sent to several of its accounts, each through its
+    own Publication. `scheduled_at` is absolute (UTC in the database); the restaurant's time zone
+    it was chosen in is kept so the form shows it back as it was typed."""
+
+    restaurant = models.ForeignKey(
+        Restaurant, on_delete=models.CASCADE, related_name="posts", verbose_name=_("restaurant")
+    )
+    text = models.TextField(_("text"), blank=True)
+    link = models.URLField(_("link"), max_length=500, blank=True)
+    status = models.CharField(
+        _("status"), max_length=10, choices=PostStatus.choices, default=PostStatus.DRAFT
+    )
+    scheduled_at = models.DateTimeField(_("scheduled for"), null=True, blank=True)
+    time_zone = models.CharField(_("time zone"), max_length=50, default=settings.TIME_ZONE)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("written by"),
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = PostQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("post")
+        verbose_name_plural = _("posts")
+        ordering = ["-scheduled_at", "-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status="draft") | Q(scheduled_at__isnull=False),
+                name="social_post_scheduled_has_time",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["restaurant", "scheduled_at"], name="social_post_restaurant"),
+            models.Index(fields=["status", "scheduled_at"], name="social_post_status"),
+        ]
+        permissions = [("manage_post", _("Can write, schedule and publish posts"))]
+
+    def __str__(self) -> str:
+        return (self.text[:60] or str(_("(no text)"))).replace("\n", " ")
+
+
+def post_image_path(instance, filename: str) -> str:
+    return f"posts/{instance.post.restaurant_id}/{instance.post_id}/{filename}"
+
+
+class PostImage(models.Model):
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="images")
+    image = models.ImageField(_("image"), upload_to=post_image_path)
+    width = models.PositiveIntegerField(default=0, editable=False)
+    height = models.PositiveIntegerField(default=0, editable=False)
+    order = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("image")
+        verbose_name_plural = _("images")
+        ordering = ["order", "pk"]
+
+    def __str__(self) -> str:
+        return self.image.name
+
+
+class PublicationQuerySet(models.QuerySet):
+    def visible_to(self, user) -> "PublicationQuerySet":
+        return self.filter(post__restaurant__in=Restaurant.objects.visible_to(user))
+
+
+class Publication(models.Model):
+    """One post on one account. The job claims a due row by moving it from scheduled to publishing
+    in one conditional UPDATE, so two workers never both publish it; `provider_state` keeps what
+    the provider did before a lost response (a sent feed post, an Instagram container) so a retry
+    finds it instead of posting again."""
+
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="publications")
+    account = models.ForeignKey(
+        SocialAccount,
+        on_delete=models.CASCADE,
+        related_name="publications",
+        verbose_name=_("account"),
+    )
+    state = models.CharField(
+        _("state"),
+        max_length=12,
+        choices=PublicationState.choices,
+        default=PublicationState.SCHEDULED,
+    )
+    # Copied from the post when it is scheduled, so the every-minute job reads one indexed table.
+    due_at = models.DateTimeField(_("due"), null=True, blank=True)
+    next_attempt_at = models.DateTimeField(_("next attempt"), null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    claimed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    last_error = models.CharField(_("last error"), max_length=500, blank=True)
+    external_id = models.CharField(_("external id"), max_length=200, blank=True)
+    url = models.URLField(_("link"), max_length=500, blank=True)
+    published_at = models.DateTimeField(_("published"), null=True, blank=True)
+    provider_state = models.JSONField(default=dict, blank=True, editable=False)
+
+    objects = PublicationQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("publication")
+        verbose_name_plural = _("publications")
+        ordering = ["due_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["post", "account"], name="social_publication_once")
+        ]
+        indexes = [
+            models.Index(fields=["state", "due_at"], name="social_publication_due"),
+            models.Index(fields=["account", "state"], name="social_publication_account"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.post} -> {self.account}"
+
+
+class SocialProfile(models.Model):
+    """The restaurant's figures the ROI formula needs, set by its community manager."""
+
+    restaurant = models.OneToOneField(
+        Restaurant, on_delete=models.CASCADE, related_name="social_profile"
+    )
+    average_ticket = models.DecimalField(
+        _("average ticket per guest (EUR)"),
+        max_digits=7,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0)],
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("social profile")
+        verbose_name_plural = _("social profiles")
+
+    def __str__(self) -> str:
+        return str(self.restaurant)

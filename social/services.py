@@ -5,24 +5,41 @@ import datetime as dt
 import hashlib
 import logging
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import F, Max, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from PIL import Image as PILImage
+from PIL import UnidentifiedImageError
 
 from accounts.models import User
 from comadvisor.connectors import ConnectorError, NeedsReconnect, Permanent, RateLimited, RetryLater
 from comadvisor.emails import email_send
 from crm import services as crm_services
+from crm.models import Restaurant
 from sales.enums import Network
 from sales.selectors import restaurants_with_service
 from social.business_hours import add_business_hours
-from social.enums import AccountState, TaskState
-from social.models import MetricSnapshot, Review, ReviewTask, SocialAccount, SocialSettings
-from social.providers import RemoteReview, provider_for
+from social.enums import AccountState, PostStatus, PublicationState, TaskState
+from social.models import (
+    MetricSnapshot,
+    Post,
+    PostImage,
+    Publication,
+    Review,
+    ReviewTask,
+    SocialAccount,
+    SocialProfile,
+    SocialSettings,
+)
+from social.posting import ImageInfo, can_publish_to, post_problems
+from social.providers import PostContent, RemoteReview, provider_for
 from social.sentiment import sentiment_of
 
 logger = logging.getLogger(__name__)
@@ -387,3 +404,321 @@ def review_mark_answered(*, review: Review, by: User, text: str = "") -> Review:
         review.save(update_fields=["reply_text", "replied_at", "replied_by", "reply_sent"])
         _close_tasks(review, by, now)
     return review
+
+
+# --- Posts and publications ----------------------------------------------------------------------
+
+MAX_ATTEMPTS = 5
+# A publication claimed longer ago than this was interrupted (worker killed): it goes back to the
+# queue, and the provider state it left makes the retry find what was already done.
+STUCK_AFTER = dt.timedelta(minutes=15)
+OPEN_STATES = (PublicationState.DRAFT, PublicationState.SCHEDULED, PublicationState.FAILED)
+
+
+def local_moment(*, day: dt.date, time: dt.time, tz_name: str) -> dt.datetime:
+    """The instant a wall-clock time means in a time zone. A time skipped by the spring change
+    does not exist and is refused; a time repeated in autumn is its first occurrence."""
+    zone = ZoneInfo(tz_name)
+    naive = dt.datetime.combine(day, time)
+    moment = naive.replace(tzinfo=zone, fold=0)
+    if moment.astimezone(dt.UTC).astimezone(zone).replace(tzinfo=None) != naive:
+        raise ValidationError(
+            {
+                "time": _("%(time)s does not exist on %(day)s in %(zone)s (clocks go forward).")
+                % {"time": time.strftime("%H:%M"), "day": day.isoformat(), "zone": tz_name}
+            }
+        )
+    return moment
+
+
+def _check_may_post(user: User, restaurant) -> None:
+    if not user.has_perm("social.manage_post"):
+        raise PermissionDenied
+    if not Restaurant.objects.visible_to(user).filter(pk=restaurant.pk).exists():
+        raise PermissionDenied
+
+
+def image_info(image_file) -> ImageInfo:
+    """Read an uploaded image's size and format; anything Pillow cannot open is refused."""
+    try:
+        image_file.seek(0)
+        with PILImage.open(image_file) as picture:
+            width, height = picture.size
+            kind = picture.format or ""
+            picture.verify()
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as error:
+        raise ValidationError(
+            {"images": _("%(name)s is not an image we can read.") % {"name": image_file.name}}
+        ) from error
+    finally:
+        image_file.seek(0)
+    return ImageInfo(width=width, height=height, size=image_file.size, format=kind)
+
+
+def post_save(
+    *,
+    by: User,
+    restaurant,
+    accounts: list[SocialAccount],
+    text: str,
+    link: str = "",
+    new_images: list | None = None,
+    remove_image_ids: list[int] | None = None,
+    post: Post | None = None,
+) -> Post:
+    """Create or edit a post and its targets, as a draft or keeping its schedule. Targets already
+    published are kept as they are; a post published everywhere can no longer be edited."""
+    _check_may_post(by, restaurant)
+    if any(account.restaurant_id != restaurant.pk for account in accounts):
+        raise ValidationError({"accounts": _("Choose accounts of this restaurant.")})
+    if not accounts:
+        raise ValidationError({"accounts": _("Choose at least one account.")})
+    for account in accounts:
+        if not can_publish_to(account.network):
+            raise ValidationError(
+                {
+                    "accounts": _("Posts cannot be published on %(network)s.")
+                    % {"network": account.get_network_display()}
+                }
+            )
+    infos = [image_info(image) for image in new_images or []]
+    with transaction.atomic():
+        if post is None:
+            post = Post(restaurant=restaurant, created_by=by, time_zone=restaurant.time_zone)
+        elif post.publications.filter(state=PublicationState.PUBLISHING).exists():
+            raise ValidationError(_("The post is being published; try again in a minute."))
+        post.text = text
+        post.link = link
+        post.full_clean()
+        post.save()
+        if remove_image_ids:
+            post.images.filter(pk__in=remove_image_ids).delete()
+        order = (post.images.aggregate(top=Max("order"))["top"] or 0) + 1
+        for offset, (upload, info) in enumerate(zip(new_images or [], infos, strict=True)):
+            PostImage.objects.create(
+                post=post, image=upload, width=info.width, height=info.height, order=order + offset
+            )
+        wanted = {account.pk for account in accounts}
+        post.publications.filter(state__in=(*OPEN_STATES, PublicationState.CANCELLED)).exclude(
+            account_id__in=wanted
+        ).delete()
+        present = set(post.publications.values_list("account_id", flat=True))
+        state = PublicationState.DRAFT if post.status == PostStatus.DRAFT else None
+        for account_id in wanted - present:
+            Publication.objects.create(
+                post=post,
+                account_id=account_id,
+                state=state or PublicationState.SCHEDULED,
+                due_at=None if state else post.scheduled_at,
+            )
+    return post
+
+
+def post_check(*, post: Post) -> list[str]:
+    """Every reason the platforms would refuse the post, per target account."""
+    images = [
+        ImageInfo(
+            width=image.width, height=image.height, size=image.image.size, format=_format(image)
+        )
+        for image in post.images.all()
+    ]
+    errors: list[str] = []
+    for publication in post.publications.select_related("account"):
+        if publication.state == PublicationState.PUBLISHED:
+            continue
+        problems, _warnings = post_problems(
+            network=publication.account.network, text=post.text, link=post.link, images=images
+        )
+        errors += [f"{publication.account.name}: {problem}" for problem in problems]
+    return errors
+
+
+def _format(image: PostImage) -> str:
+    name = image.image.name.lower()
+    for suffix, kind in ((".jpg", "JPEG"), (".jpeg", "JPEG"), (".png", "PNG"), (".gif", "GIF")):
+        if name.endswith(suffix):
+            return kind
+    return name.rsplit(".", 1)[-1].upper()
+
+
+def post_schedule(*, post: Post, by: User, at: dt.datetime, now: dt.datetime | None = None) -> Post:
+    """Schedule the post's unpublished targets for `at` (an aware instant)."""
+    _check_may_post(by, post.restaurant)
+    now = now or timezone.now()
+    if at < now - dt.timedelta(minutes=1):
+        raise ValidationError({"time": _("Choose a moment in the future.")})
+    errors = post_check(post=post)
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        post.status = PostStatus.SCHEDULED
+        post.scheduled_at = at
+        post.time_zone = post.restaurant.time_zone
+        post.save(update_fields=["status", "scheduled_at", "time_zone", "updated_at"])
+        post.publications.filter(state__in=(*OPEN_STATES, PublicationState.CANCELLED)).update(
+            state=PublicationState.SCHEDULED, due_at=at, next_attempt_at=None, last_error=""
+        )
+    return post
+
+
+def post_publish_now(*, post: Post, by: User) -> Post:
+    """Schedule for now and publish right after commit (inline in the embedded mode)."""
+    from social.tasks import publish_publication
+
+    now = timezone.now()
+    post_schedule(post=post, by=by, at=now, now=now)
+    ids = list(
+        post.publications.filter(state=PublicationState.SCHEDULED).values_list("pk", flat=True)
+    )
+    for publication_id in ids:
+        transaction.on_commit(lambda pk=publication_id: publish_publication.delay(pk))
+    return post
+
+
+def post_unschedule(*, post: Post, by: User) -> Post:
+    """Back to draft: the targets not yet published wait again."""
+    _check_may_post(by, post.restaurant)
+    with transaction.atomic():
+        if post.publications.filter(state=PublicationState.PUBLISHING).exists():
+            raise ValidationError(_("The post is being published; try again in a minute."))
+        post.publications.filter(state__in=OPEN_STATES).update(
+            state=PublicationState.DRAFT, due_at=None, next_attempt_at=None
+        )
+        post.status = PostStatus.DRAFT
+        post.save(update_fields=["status", "updated_at"])
+    return post
+
+
+def post_delete(*, post: Post, by: User) -> None:
+    _check_may_post(by, post.restaurant)
+    if post.publications.filter(
+        state__in=(PublicationState.PUBLISHED, PublicationState.PUBLISHING)
+    ).exists():
+        raise ValidationError(_("A post already published cannot be deleted here."))
+    post.delete()
+
+
+def publication_retry(*, publication: Publication, by: User) -> Publication:
+    """A failed publication goes back to the queue, due now, with what its earlier attempts left
+    (so a post that did go out is found, not doubled)."""
+    _check_may_post(by, publication.post.restaurant)
+    updated = Publication.objects.filter(pk=publication.pk, state=PublicationState.FAILED).update(
+        state=PublicationState.SCHEDULED,
+        due_at=timezone.now(),
+        next_attempt_at=None,
+        attempts=0,
+    )
+    if not updated:
+        raise ValidationError(_("Only a failed publication can be retried."))
+    publication.refresh_from_db()
+    post = publication.post
+    if post.status != PostStatus.SCHEDULED:
+        post.status = PostStatus.SCHEDULED
+        post.save(update_fields=["status", "updated_at"])
+    return publication
+
+
+def publications_release_stuck(*, now: dt.datetime | None = None) -> int:
+    now = now or timezone.now()
+    return Publication.objects.filter(
+        state=PublicationState.PUBLISHING, claimed_at__lt=now - STUCK_AFTER
+    ).update(state=PublicationState.SCHEDULED, last_error="interrupted; retrying")
+
+
+def publications_due(*, now: dt.datetime | None = None, limit: int = 1000) -> list[int]:
+    now = now or timezone.now()
+    return list(
+        Publication.objects.filter(state=PublicationState.SCHEDULED, due_at__lte=now)
+        .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+        .order_by("due_at", "pk")
+        .values_list("pk", flat=True)[:limit]
+    )
+
+
+def _image_url(image: PostImage) -> str:
+    return f"{settings.SITE_URL}{public_image_path(image)}"
+
+
+def public_image_path(image: PostImage) -> str:
+    """A URL the platforms can fetch without a session (Instagram downloads media itself),
+    signed so nobody can list the images."""
+    return reverse("social:post_image", args=[image.pk, signing.dumps(image.pk, salt="post-image")])
+
+
+def publication_publish(*, publication_id: int, provider=None) -> str:
+    """Publish one due publication once. The conditional UPDATE is the lock: of two workers, only
+    the one that moves the row from scheduled to publishing goes on."""
+    now = timezone.now()
+    claimed = (
+        Publication.objects.filter(
+            pk=publication_id, state=PublicationState.SCHEDULED, due_at__lte=now
+        )
+        .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+        .update(state=PublicationState.PUBLISHING, claimed_at=now, attempts=F("attempts") + 1)
+    )
+    if not claimed:
+        return "skipped"
+    publication = Publication.objects.select_related("post__restaurant", "account").get(
+        pk=publication_id
+    )
+    post = publication.post
+    content = PostContent(
+        text=post.text,
+        link=post.link,
+        image_urls=tuple(_image_url(image) for image in post.images.all()),
+    )
+
+    def checkpoint(state: dict) -> None:
+        Publication.objects.filter(pk=publication_id).update(provider_state=state)
+
+    try:
+        provider = provider or provider_for(publication.account)
+        result = provider.publish(
+            content, state=dict(publication.provider_state), checkpoint=checkpoint
+        )
+    except ConnectorError as error:
+        return _publication_failed(publication, error)
+    Publication.objects.filter(pk=publication_id).update(
+        state=PublicationState.PUBLISHED,
+        external_id=result.external_id[:200],
+        url=result.url[:500],
+        published_at=timezone.now(),
+        last_error="",
+        next_attempt_at=None,
+    )
+    _post_settle(post)
+    return PublicationState.PUBLISHED
+
+
+def _publication_failed(publication: Publication, error: ConnectorError) -> str:
+    account_record_failure(account=publication.account, error=error)
+    now = timezone.now()
+    fields: dict = {"last_error": str(error)[:500]}
+    retryable = isinstance(error, RetryLater | RateLimited)
+    if retryable and publication.attempts < MAX_ATTEMPTS:
+        wait = dt.timedelta(minutes=2**publication.attempts)
+        until = error.until if isinstance(error, RateLimited) else now + wait
+        fields |= {"state": PublicationState.SCHEDULED, "next_attempt_at": max(until, now + wait)}
+    else:
+        fields |= {"state": PublicationState.FAILED, "next_attempt_at": None}
+    Publication.objects.filter(pk=publication.pk).update(**fields)
+    _post_settle(publication.post)
+    return fields["state"]
+
+
+def _post_settle(post: Post) -> None:
+    """A post is done once none of its targets waits any more."""
+    waiting = post.publications.filter(
+        state__in=(PublicationState.SCHEDULED, PublicationState.PUBLISHING)
+    ).exists()
+    if not waiting and post.status == PostStatus.SCHEDULED:
+        Post.objects.filter(pk=post.pk).update(status=PostStatus.DONE)
+
+
+def social_profile_update(*, restaurant, by: User, average_ticket) -> SocialProfile:
+    _check_may_post(by, restaurant)
+    profile, _created = SocialProfile.objects.get_or_create(restaurant=restaurant)
+    profile.average_ticket = average_ticket
+    profile.full_clean()
+    profile.save()
+    return profile
