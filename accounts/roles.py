@@ -43,6 +43,9 @@ ROLES: tuple[Role, ...] = (
             "sales.manage_contract",
             "sales.view_all_visits",
             "sales.view_all_opportunities",
+            "social.view_socialaccount",
+            "social.view_post",
+            "social.view_review",
         ),
     ),
     Role(
@@ -62,6 +65,7 @@ ROLES: tuple[Role, ...] = (
             "sales.change_visit",
             "sales.add_opportunity",
             "sales.change_opportunity",
+            "social.view_socialaccount",
         ),
     ),
     Role(
@@ -71,11 +75,21 @@ ROLES: tuple[Role, ...] = (
             "crm.view_contact",
             "crm.add_activity",
             "crm.add_changerequest",
+            "social.manage_socialaccount",
+            "social.manage_post",
+            "social.view_review",
+            "social.view_connector_health",
         ),
     ),
     Role(
         RoleName.REVIEW_MANAGER,
-        permissions=("crm.view_assigned_restaurants", "crm.view_contact", "crm.add_activity"),
+        permissions=(
+            "crm.view_assigned_restaurants",
+            "crm.view_contact",
+            "crm.add_activity",
+            "social.view_socialaccount",
+            "social.reply_review",
+        ),
     ),
     Role(
         RoleName.ACCOUNTANT,
@@ -143,6 +157,21 @@ IMPLIES: dict[str, tuple[str, ...]] = {
     "sales.change_visit": ("sales.view_visit",),
     "sales.view_all_visits": ("sales.view_visit", "sales.add_visit", "sales.change_visit"),
     "sales.add_opportunity": ("sales.view_opportunity",),
+    "social.manage_socialaccount": (
+        "social.view_socialaccount",
+        "social.add_socialaccount",
+        "social.change_socialaccount",
+        "social.view_connector_health",
+    ),
+    "social.manage_post": (
+        "social.view_post",
+        "social.add_post",
+        "social.change_post",
+        "social.delete_post",
+        "social.view_socialaccount",
+    ),
+    "social.reply_review": ("social.view_review",),
+    "social.view_all_reviews": ("social.view_review",),
     "sales.view_all_opportunities": (
         "sales.view_opportunity",
         "sales.add_opportunity",

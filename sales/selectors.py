@@ -198,3 +198,20 @@ def restaurants_with_service(*, service: str, day: date | None = None) -> QueryS
         .filter(has_service=True)
         .values("restaurant_id")
     )
+
+
+def terms_in_force(*, restaurant_id: int, day: date | None = None) -> ContractTerm | None:
+    """The terms of the restaurant's contract active on `day` (posts per month, price, pack)."""
+    day = day or timezone.localdate()
+    return (
+        ContractTerm.objects.filter(
+            contract__restaurant_id=restaurant_id,
+            contract__status__in=(ContractStatus.ACTIVE, ContractStatus.SUSPENDED),
+            contract__start_date__lte=day,
+            contract__end_date__gte=day,
+            starts_on__lte=day,
+        )
+        .select_related("pack")
+        .order_by("-contract__start_date", "-starts_on")
+        .first()
+    )

@@ -3,19 +3,33 @@
 import datetime as dt
 import statistics
 from dataclasses import dataclass, field
+from decimal import Decimal
+from zoneinfo import ZoneInfo
 
-from django.db.models import Avg, Count, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models import Avg, Count, F, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import TruncMonth
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
-from crm.models import Restaurant
+from crm.enums import ActivityKind
+from crm.models import Activity, Restaurant
 from sales.models import add_months
-from social.enums import AccountState, Sentiment, TaskState
+from sales.selectors import terms_in_force
+from social.enums import AccountState, PostStatus, PublicationState, Sentiment, TaskState
 from social.metrics import CHARTS, METRICS
-from social.models import MetricSnapshot, Review, ReviewTask, SocialAccount
+from social.models import (
+    MetricSnapshot,
+    Post,
+    Publication,
+    Review,
+    ReviewTask,
+    SocialAccount,
+    SocialProfile,
+    SocialSettings,
+)
+from social.posting import can_publish_to
 
 
 def fetchable_account_ids() -> list[int]:
@@ -336,3 +350,285 @@ def response_stats(
         entry.median_hours = round(statistics.median(entry.durations), 1)
         entry.p90_hours = round(_percentile(entry.durations, 0.9), 1)
     return stats
+
+
+# --- Posts ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class PostFilters:
+    restaurant: int | None = None
+    status: str = ""
+    manager: int | None = None
+
+
+def post_list(*, user: User, filters: PostFilters) -> QuerySet:
+    queryset = (
+        Post.objects.visible_to(user)
+        .select_related("restaurant", "created_by")
+        .prefetch_related(
+            Prefetch(
+                "publications",
+                queryset=Publication.objects.select_related("account").order_by("pk"),
+            )
+        )
+    )
+    if filters.restaurant:
+        queryset = queryset.filter(restaurant_id=filters.restaurant)
+    if filters.status:
+        queryset = queryset.filter(status=filters.status)
+    if filters.manager:
+        queryset = queryset.filter(restaurant__community_manager_id=filters.manager)
+    return queryset.order_by(F("scheduled_at").desc(nulls_first=True), "-pk")
+
+
+def post_get(*, user: User, pk: int) -> Post:
+    return get_object_or_404(Post.objects.visible_to(user).select_related("restaurant"), pk=pk)
+
+
+def post_publications(*, post: Post) -> list[Publication]:
+    return list(post.publications.select_related("account").order_by("pk"))
+
+
+def publication_get(*, user: User, pk: int) -> Publication:
+    return get_object_or_404(
+        Publication.objects.visible_to(user).select_related("post__restaurant", "account"), pk=pk
+    )
+
+
+def publishable_accounts(*, restaurant: Restaurant) -> list[SocialAccount]:
+    return [
+        account
+        for account in restaurant_accounts(restaurant=restaurant)
+        if can_publish_to(account.network)
+    ]
+
+
+def post_calendar_events(
+    *,
+    user: User,
+    start: dt.datetime,
+    end: dt.datetime,
+    restaurant: int | None = None,
+    manager: int | None = None,
+) -> QuerySet:
+    """Scheduled and published posts between two instants, for the calendar (one query)."""
+    queryset = (
+        Post.objects.visible_to(user)
+        .filter(scheduled_at__gte=start, scheduled_at__lt=end)
+        .select_related("restaurant")
+        .annotate(
+            failed=Count("publications", filter=Q(publications__state=PublicationState.FAILED)),
+            published=Count(
+                "publications", filter=Q(publications__state=PublicationState.PUBLISHED)
+            ),
+            targets=Count("publications"),
+        )
+    )
+    if restaurant:
+        queryset = queryset.filter(restaurant_id=restaurant)
+    if manager:
+        queryset = queryset.filter(restaurant__community_manager_id=manager)
+    return queryset.order_by("scheduled_at")[:2000]
+
+
+@dataclass
+class PostsQuota:
+    allowed: int | None  # None: no contract in force
+    used: int
+
+    @property
+    def remaining(self) -> int | None:
+        return None if self.allowed is None else self.allowed - self.used
+
+    @property
+    def over(self) -> bool:
+        return self.allowed is not None and self.used > self.allowed
+
+
+def posts_quota(
+    *, restaurant: Restaurant, month: dt.date, exclude_post: int | None = None
+) -> PostsQuota:
+    """The contract's posts per month against the posts scheduled or published that month (in
+    the restaurant's time zone), `exclude_post` being the one being edited."""
+    zone = ZoneInfo(restaurant.time_zone)
+    start = dt.datetime.combine(month_start(month), dt.time(), tzinfo=zone)
+    end = dt.datetime.combine(add_months(month_start(month), 1), dt.time(), tzinfo=zone)
+    used = Post.objects.filter(
+        restaurant=restaurant,
+        status__in=(PostStatus.SCHEDULED, PostStatus.DONE),
+        scheduled_at__gte=start,
+        scheduled_at__lt=end,
+    )
+    if exclude_post:
+        used = used.exclude(pk=exclude_post)
+    terms = terms_in_force(restaurant_id=restaurant.pk, day=month_start(month))
+    return PostsQuota(allowed=terms.posts_per_month if terms else None, used=used.count())
+
+
+def late_publications(*, user: User | None = None, now: dt.datetime | None = None) -> QuerySet:
+    """Publications past their time by more than the admin-set delay: the worker is down or
+    stuck. `user` None: every restaurant (for /health/)."""
+    now = now or timezone.now()
+    limit = now - dt.timedelta(minutes=SocialSettings.load().late_after_minutes)
+    queryset = Publication.objects.filter(
+        Q(state=PublicationState.SCHEDULED, due_at__lt=limit, next_attempt_at__isnull=True)
+        | Q(state=PublicationState.SCHEDULED, next_attempt_at__lt=limit)
+        | Q(state=PublicationState.PUBLISHING, claimed_at__lt=limit)
+    )
+    if user is not None:
+        queryset = queryset.filter(post__restaurant__in=Restaurant.objects.visible_to(user))
+    return queryset.select_related("post__restaurant", "account").order_by("due_at")
+
+
+def failed_publications(*, user: User) -> QuerySet:
+    return (
+        Publication.objects.visible_to(user)
+        .filter(state=PublicationState.FAILED)
+        .select_related("post__restaurant", "account")
+        .order_by("-due_at")
+    )
+
+
+# --- ROI -----------------------------------------------------------------------------------------
+
+
+@dataclass
+class Roi:
+    """Value of the guests the platforms' actions bring, against the month's price. Every input is
+    kept so the page (and the client) can follow the sum."""
+
+    month: dt.date
+    average_ticket: Decimal
+    ticket_is_default: bool
+    bookings: float
+    food_orders: float
+    calls: float
+    directions: float
+    guests_per_booking: Decimal
+    guests_per_food_order: Decimal
+    call_conversion: Decimal
+    direction_conversion: Decimal
+    guests_per_visit: Decimal
+    monthly_price: Decimal | None
+
+    @property
+    def guests(self) -> Decimal:
+        return (
+            Decimal(str(self.bookings)) * self.guests_per_booking
+            + Decimal(str(self.food_orders)) * self.guests_per_food_order
+            + (
+                Decimal(str(self.calls)) * self.call_conversion
+                + Decimal(str(self.directions)) * self.direction_conversion
+            )
+            * self.guests_per_visit
+        ).quantize(Decimal("0.1"))
+
+    @property
+    def value(self) -> Decimal:
+        return (self.guests * self.average_ticket).quantize(Decimal("0.01"))
+
+    @property
+    def ratio(self) -> Decimal | None:
+        """Value per euro paid (2.0: the service brought twice its price)."""
+        if not self.monthly_price:
+            return None
+        return (self.value / self.monthly_price).quantize(Decimal("0.01"))
+
+
+def restaurant_roi(*, restaurant: Restaurant, month: dt.date) -> Roi:
+    config = SocialSettings.load()
+    month = month_start(month)
+    totals = dict(
+        MetricSnapshot.objects.filter(
+            account__restaurant=restaurant,
+            day__gte=month,
+            day__lt=add_months(month, 1),
+            metric__in=("bookings", "food_orders", "calls", "directions"),
+        )
+        .values("metric")
+        .annotate(total=Sum("value"))
+        .values_list("metric", "total")
+    )
+    ticket = (
+        SocialProfile.objects.filter(restaurant=restaurant)
+        .values_list("average_ticket", flat=True)
+        .first()
+    )
+    terms = terms_in_force(restaurant_id=restaurant.pk, day=month)
+    return Roi(
+        month=month,
+        average_ticket=ticket if ticket is not None else config.default_average_ticket,
+        ticket_is_default=ticket is None,
+        bookings=totals.get("bookings", 0.0),
+        food_orders=totals.get("food_orders", 0.0),
+        calls=totals.get("calls", 0.0),
+        directions=totals.get("directions", 0.0),
+        guests_per_booking=config.guests_per_booking,
+        guests_per_food_order=config.guests_per_food_order,
+        call_conversion=config.call_conversion,
+        direction_conversion=config.direction_conversion,
+        guests_per_visit=config.guests_per_visit,
+        monthly_price=terms.monthly_price if terms else None,
+    )
+
+
+def posts_published_by_month(*, restaurant: Restaurant, start: dt.date, end: dt.date) -> dict:
+    rows = (
+        Publication.objects.filter(
+            post__restaurant=restaurant,
+            state=PublicationState.PUBLISHED,
+            published_at__date__gte=start,
+            published_at__date__lte=end,
+        )
+        .annotate(month=TruncMonth("published_at"))
+        .values("month")
+        .annotate(count=Count("pk"))
+    )
+    return {_month_key(row["month"]): row["count"] for row in rows}
+
+
+# --- Community manager's day ---------------------------------------------------------------------
+
+
+def community_manager_day(*, user: User, now: dt.datetime | None = None) -> dict:
+    """The community manager's dashboard, in a fixed number of queries."""
+    now = now or timezone.now()
+    week_end = now + dt.timedelta(days=7)
+    restaurants = (
+        Restaurant.objects.visible_to(user)
+        .filter(community_manager=user, archived_at__isnull=True)
+        .order_by("name")
+    )
+    accounts = SocialAccount.objects.visible_to(user).filter(restaurant__community_manager=user)
+    calls = (
+        Activity.objects.filter(
+            restaurant__in=restaurants,
+            kind=ActivityKind.CALL,
+            archived=False,
+            occurred_at__gte=now - dt.timedelta(days=30),
+        )
+        .select_related("restaurant", "author")
+        .order_by("-occurred_at")
+    )
+    return {
+        "restaurants": list(restaurants[:50]),
+        "restaurant_count": restaurants.count(),
+        "week_posts": list(
+            Post.objects.visible_to(user)
+            .filter(
+                restaurant__community_manager=user,
+                status=PostStatus.SCHEDULED,
+                scheduled_at__gte=now,
+                scheduled_at__lt=week_end,
+            )
+            .select_related("restaurant")
+            .order_by("scheduled_at")[:50]
+        ),
+        "failed": list(failed_publications(user=user)[:20]),
+        "late": list(late_publications(user=user, now=now)[:20]),
+        "reconnect": list(
+            accounts.filter(state=AccountState.NEEDS_RECONNECT).select_related("restaurant")[:20]
+        ),
+        "calls": list(calls[:20]),
+    }

@@ -47,3 +47,21 @@ def fetch_reviews() -> int:
     for account_id in ids:
         fetch_account_reviews.delay(account_id)
     return len(ids)
+
+
+@shared_task(acks_late=True)
+def publish_publication(publication_id: int) -> str:
+    """One publication. No Celery retry: a failure that can be retried is put back in the queue
+    with its next attempt time, which the every-minute job honours."""
+    return services.publication_publish(publication_id=publication_id)
+
+
+@shared_task
+def publish_due_posts() -> int:
+    """Every minute: put interrupted publications back in the queue, then publish what is due.
+    Each publication is claimed by one conditional UPDATE, so overlapping runs are harmless."""
+    services.publications_release_stuck()
+    ids = services.publications_due()
+    for publication_id in ids:
+        publish_publication.delay(publication_id)
+    return len(ids)

@@ -38,6 +38,7 @@ REPLIES = [
 SCHEDULES = [
     ("Fetch social metrics", "social.tasks.fetch_metrics", ("30", "4")),
     ("Fetch reviews", "social.tasks.fetch_reviews", ("0", "6")),
+    ("Publish due posts", "social.tasks.publish_due_posts", ("*", "*")),
 ]
 
 
