@@ -28,6 +28,8 @@ NAVIGATION: tuple[NavItem, ...] = (
     NavItem("sales:pipeline", _("Pipeline"), "kanban", perm="sales.view_opportunity"),
     NavItem("sales:kpis", _("KPIs"), "graph-up", perm="sales.view_opportunity"),
     NavItem("sales:contract_list", _("Contracts"), "file-earmark-text", perm="sales.view_contract"),
+    NavItem("social:post_list", _("Posts"), "megaphone", perm="social.view_post"),
+    NavItem("social:review_queue", _("Reviews"), "star-half", perm="social.view_review"),
     NavItem("sales:invoice_list", _("Invoices"), "receipt", perm="sales.view_invoice"),
     NavItem(
         "crm:request_inbox",

@@ -8,6 +8,7 @@ urlpatterns = [
     path("", include("reports.urls")),
     path("", include("crm.urls")),
     path("", include("sales.urls")),
+    path("", include("social.urls")),
     path("accounts/", include("accounts.urls")),
     path("language/", account_views.set_language, name="set_language"),
     path("health/", views.health, name="health"),

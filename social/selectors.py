@@ -23,6 +23,7 @@ from social.models import (
     MetricSnapshot,
     Post,
     Publication,
+    ReplyTemplate,
     Review,
     ReviewTask,
     SocialAccount,
@@ -43,6 +44,12 @@ def fetchable_account_ids() -> list[int]:
 
 def restaurant_accounts(*, restaurant: Restaurant) -> list[SocialAccount]:
     return list(SocialAccount.objects.filter(restaurant=restaurant).order_by("network", "name"))
+
+
+def account_get(*, user: User, pk: int) -> SocialAccount:
+    return get_object_or_404(
+        SocialAccount.objects.visible_to(user).select_related("restaurant"), pk=pk
+    )
 
 
 def account_health_list(*, user: User, state: str = "", network: str = "") -> QuerySet:
@@ -632,3 +639,51 @@ def community_manager_day(*, user: User, now: dt.datetime | None = None) -> dict
         ),
         "calls": list(calls[:20]),
     }
+
+
+def overdue_count(*, user: User) -> int:
+    return (
+        ReviewTask.objects.visible_to(user)
+        .filter(state=TaskState.OPEN, due_at__lt=timezone.now())
+        .count()
+    )
+
+
+def review_history(*, review: Review, limit: int = 5) -> list[Review]:
+    """The restaurant's other recent reviews on the same network, for context."""
+    return list(
+        Review.objects.filter(restaurant_id=review.restaurant_id, network=review.network)
+        .exclude(pk=review.pk)
+        .order_by("-written_at")[:limit]
+    )
+
+
+class _Blank(dict):
+    """Unknown placeholders stay visible instead of failing the whole template."""
+
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
+
+
+def reply_templates(*, review: Review, signature: str, language: str) -> list[dict]:
+    """Active templates, those suggested for the review's rating first, with the placeholders
+    filled, in the review's language when it is one we have, else the user's."""
+    lang = review.language if review.language in ("fr", "en") else (language or "fr")[:2]
+    values = _Blank(
+        reviewer=review.author or "",
+        restaurant=review.restaurant.name,
+        rating=review.rating or "",
+        signature=signature,
+    )
+    result = []
+    for template in ReplyTemplate.objects.filter(active=True):
+        body = getattr(template, f"body_{lang}", None) or template.body
+        name = getattr(template, f"name_{lang}", None) or template.name
+        try:
+            text = body.format_map(values)
+        except (ValueError, IndexError):
+            text = body
+        suggested = not template.ratings or (review.rating in template.ratings)
+        result.append({"pk": template.pk, "name": name, "text": text, "suggested": suggested})
+    result.sort(key=lambda item: not item["suggested"])
+    return result

@@ -21,6 +21,7 @@ from PIL import UnidentifiedImageError
 from accounts.models import User
 from comadvisor.connectors import ConnectorError, NeedsReconnect, Permanent, RateLimited, RetryLater
 from comadvisor.emails import email_send
+from comadvisor.fields import decrypt, encrypt
 from crm import services as crm_services
 from crm.models import Restaurant
 from sales.enums import Network
@@ -722,3 +723,90 @@ def social_profile_update(*, restaurant, by: User, average_ticket) -> SocialProf
     profile.full_clean()
     profile.save()
     return profile
+
+
+# --- Accounts ------------------------------------------------------------------------------------
+
+
+def account_add(
+    *, restaurant, by: User, network: str, external_id: str, name: str, url: str = ""
+) -> SocialAccount:
+    """An account without an OAuth flow (TripAdvisor, served by the company's API key)."""
+    _check_may_manage_accounts(by, restaurant)
+    if SocialAccount.objects.filter(network=network, external_id=external_id).exists():
+        raise ValidationError({"external_id": _("This account is already linked to a restaurant.")})
+    account = SocialAccount(
+        restaurant=restaurant, network=network, external_id=external_id, name=name, url=url
+    )
+    account.full_clean()
+    account.save()
+    crm_services.activity_record(
+        restaurant=restaurant,
+        by=by,
+        subject=_("%(network)s account added: %(name)s")
+        % {"network": account.get_network_display(), "name": account.name},
+    )
+    return account
+
+
+def _check_may_manage_accounts(user: User, restaurant) -> None:
+    if not user.has_perm("social.manage_socialaccount"):
+        raise PermissionDenied
+    if not Restaurant.objects.visible_to(user).filter(pk=restaurant.pk).exists():
+        raise PermissionDenied
+
+
+def asset_to_session(asset) -> dict:
+    """An OAuth asset kept in the session between the callback and the choice. The credentials
+    stay encrypted there too: the session store is not the place for clear tokens."""
+    return {
+        "network": asset.network,
+        "external_id": asset.external_id,
+        "name": asset.name,
+        "url": asset.url,
+        "credentials": encrypt(asset.credentials),
+        "token_expires_at": asset.token_expires_at.isoformat() if asset.token_expires_at else None,
+    }
+
+
+def accounts_connect(*, restaurant, by: User, assets: list[dict]) -> int:
+    """Link the chosen pages / business accounts / locations to the restaurant, or refresh the
+    credentials of accounts already linked to it. One linked to another restaurant is refused."""
+    _check_may_manage_accounts(by, restaurant)
+    count = 0
+    with transaction.atomic():
+        for asset in assets:
+            credentials = decrypt(asset["credentials"])
+            expires = asset.get("token_expires_at")
+            expires_at = dt.datetime.fromisoformat(expires) if expires else None
+            account = SocialAccount.objects.filter(
+                network=asset["network"], external_id=asset["external_id"]
+            ).first()
+            if account is not None and account.restaurant_id != restaurant.pk:
+                raise ValidationError(
+                    _("%(name)s is already linked to another restaurant.") % {"name": asset["name"]}
+                )
+            if account is None:
+                account = SocialAccount(
+                    restaurant=restaurant,
+                    network=asset["network"],
+                    external_id=asset["external_id"],
+                    name=asset["name"][:200],
+                    url=asset["url"][:500],
+                )
+            account.name = asset["name"][:200] or account.name
+            account.token_expires_at = expires_at
+            account_reconnected(account=account, credentials=credentials, by=by)
+            count += 1
+    return count
+
+
+def account_disconnect(*, account: SocialAccount, by: User) -> SocialAccount:
+    """Forget the credentials: the account stays with its history and waits for a reconnection."""
+    _check_may_manage_accounts(by, account.restaurant)
+    account.credentials = ""
+    account.state = AccountState.NEEDS_RECONNECT
+    account.last_error = _("Disconnected by %(user)s.") % {"user": by}
+    account.reconnect_notified_at = timezone.now()
+    account.save(update_fields=["credentials", "state", "last_error", "reconnect_notified_at"])
+    return account

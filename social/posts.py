@@ -1,0 +1,351 @@
+"""Posts: the list and calendar, composing with each network's preview and limits, scheduling in
+the restaurant's time zone, publishing now, retrying a failed publication."""
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required, permission_required
+from django.core import signing
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from accounts.enums import RoleName
+from accounts.models import User
+from crm import selectors as crm_selectors
+from crm.views import form_errors
+from social import selectors, services
+from social.enums import PostStatus, PublicationState
+from social.forms import PostForm
+from social.models import PostImage
+from social.posting import LIMITS, ImageInfo, post_problems
+
+PAGE_SIZE = 30
+
+
+def _int(value) -> int | None:
+    return int(value) if value and str(value).isdigit() else None
+
+
+def _managers(user: User):
+    if not user.has_perm("crm.view_all_restaurants"):
+        return []
+    return User.objects.filter(groups__name=RoleName.COMMUNITY_MANAGER, is_active=True).order_by(
+        "first_name", "last_name", "username"
+    )
+
+
+@login_required
+@permission_required("social.view_post", raise_exception=True)
+def post_list(request: HttpRequest) -> HttpResponse:
+    filters = selectors.PostFilters(
+        restaurant=_int(request.GET.get("restaurant")),
+        status=request.GET.get("status", "")
+        if request.GET.get("status") in PostStatus.values
+        else "",
+        manager=_int(request.GET.get("manager")),
+    )
+    page = Paginator(selectors.post_list(user=request.user, filters=filters), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    query = request.GET.copy()
+    query.pop("page", None)
+    restaurant = (
+        crm_selectors.restaurant_get(user=request.user, pk=filters.restaurant)
+        if filters.restaurant
+        else None
+    )
+    return render(
+        request,
+        "social/post_list.html",
+        {
+            "page": page,
+            "filters": filters,
+            "restaurant": restaurant,
+            "statuses": PostStatus.choices,
+            "managers": _managers(request.user),
+            "query": query.urlencode(),
+            "may_post": request.user.has_perm("social.manage_post"),
+        },
+    )
+
+
+@login_required
+@permission_required("social.view_post", raise_exception=True)
+def post_calendar(request: HttpRequest) -> HttpResponse:
+    restaurant_pk = _int(request.GET.get("restaurant"))
+    return render(
+        request,
+        "social/post_calendar.html",
+        {
+            "restaurant": crm_selectors.restaurant_get(user=request.user, pk=restaurant_pk)
+            if restaurant_pk
+            else None,
+            "manager": _int(request.GET.get("manager")),
+            "managers": _managers(request.user),
+        },
+    )
+
+
+@login_required
+@permission_required("social.view_post", raise_exception=True)
+def post_events(request: HttpRequest) -> JsonResponse:
+    start = parse_datetime(request.GET.get("start", "") or "")
+    end = parse_datetime(request.GET.get("end", "") or "")
+    if start is None or end is None or end <= start or end - start > dt.timedelta(days=62):
+        return JsonResponse(
+            {"error": _("Give a start and an end less than two months apart.")}, status=400
+        )
+    if timezone.is_naive(start):
+        start = timezone.make_aware(start)
+    if timezone.is_naive(end):
+        end = timezone.make_aware(end)
+    events = []
+    for post in selectors.post_calendar_events(
+        user=request.user,
+        start=start,
+        end=end,
+        restaurant=_int(request.GET.get("restaurant")),
+        manager=_int(request.GET.get("manager")),
+    ):
+        if post.failed:
+            colour = "#dc3545"
+        elif post.published == post.targets and post.targets:
+            colour = "#198754"
+        elif post.status == PostStatus.DRAFT:
+            colour = "#6c757d"
+        else:
+            colour = "#1f4e79"
+        events.append(
+            {
+                "id": post.pk,
+                "title": f"{post.restaurant.name}: {post}",
+                "start": post.scheduled_at.isoformat(),
+                "url": reverse("social:post_edit", args=[post.pk]),
+                "color": colour,
+            }
+        )
+    return JsonResponse(events, safe=False)
+
+
+def _image_infos(post, uploads) -> list[ImageInfo]:
+    infos = []
+    if post is not None:
+        for image in post.images.all():
+            infos.append(
+                ImageInfo(
+                    width=image.width,
+                    height=image.height,
+                    size=image.image.size,
+                    format=services._format(image),
+                )
+            )
+    for upload in uploads:
+        try:
+            infos.append(services.image_info(upload))
+        except ValidationError:
+            continue
+    return infos
+
+
+def _compose_context(request, *, restaurant, post, form) -> dict:
+    month_of = post.scheduled_at if post and post.scheduled_at else timezone.now()
+    local_month = timezone.localtime(month_of, ZoneInfo(restaurant.time_zone)).date()
+    return {
+        "restaurant": restaurant,
+        "post": post,
+        "form": form,
+        "publications": selectors.post_publications(post=post) if post else [],
+        "images": [(image, services.public_image_path(image)) for image in post.images.all()]
+        if post
+        else [],
+        "quota": selectors.posts_quota(
+            restaurant=restaurant, month=local_month, exclude_post=post.pk if post else None
+        ),
+        "limits": [(network, limits) for network, limits in LIMITS.items()],
+        "time_zone": restaurant.time_zone,
+        "editable": post is None
+        or not post.publications.filter(state=PublicationState.PUBLISHING).exists(),
+    }
+
+
+@login_required
+@permission_required("social.manage_post", raise_exception=True)
+def post_create(request: HttpRequest, restaurant_pk: int) -> HttpResponse:
+    restaurant = crm_selectors.restaurant_get(user=request.user, pk=restaurant_pk)
+    return _compose(request, restaurant=restaurant, post=None)
+
+
+@login_required
+@permission_required("social.view_post", raise_exception=True)
+def post_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    post = selectors.post_get(user=request.user, pk=pk)
+    if request.method == "POST" and not request.user.has_perm("social.manage_post"):
+        raise Http404
+    return _compose(request, restaurant=post.restaurant, post=post)
+
+
+def _initial(post) -> dict:
+    if post is None:
+        return {"action": "draft"}
+    local = (
+        timezone.localtime(post.scheduled_at, ZoneInfo(post.time_zone))
+        if post.scheduled_at
+        else None
+    )
+    return {
+        "text": post.text,
+        "link": post.link,
+        "accounts": [str(pk) for pk in post.publications.values_list("account_id", flat=True)],
+        "day": local.date() if local else None,
+        "time": local.time().replace(second=0, microsecond=0) if local else None,
+        "action": "schedule" if post.status == PostStatus.SCHEDULED else "draft",
+    }
+
+
+def _compose(request: HttpRequest, *, restaurant, post) -> HttpResponse:
+    accounts = selectors.publishable_accounts(restaurant=restaurant)
+    images = list(post.images.all()) if post else []
+    if request.method == "POST":
+        form = PostForm(request.POST, request.FILES, accounts=accounts, images=images)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                post = services.post_save(
+                    by=request.user,
+                    restaurant=restaurant,
+                    accounts=form.chosen_accounts(),
+                    text=data["text"],
+                    link=data["link"],
+                    new_images=data["images"],
+                    remove_image_ids=[int(pk) for pk in data["remove_images"]],
+                    post=post,
+                )
+                if data["action"] == "schedule":
+                    at = services.local_moment(
+                        day=data["day"], time=data["time"], tz_name=restaurant.time_zone
+                    )
+                    services.post_schedule(post=post, by=request.user, at=at)
+                    messages.success(request, _("The post is scheduled."))
+                elif data["action"] == "now":
+                    services.post_publish_now(post=post, by=request.user)
+                    messages.success(request, _("The post is being published."))
+                else:
+                    if post.status == PostStatus.SCHEDULED:
+                        services.post_unschedule(post=post, by=request.user)
+                    messages.success(request, _("The draft is saved."))
+            except ValidationError as error:
+                form_errors(form, error)
+            else:
+                return redirect("social:post_edit", pk=post.pk)
+        if post is not None and post.pk:
+            # A failed schedule after a successful save: show the saved post with the error.
+            form.fields["remove_images"].choices = [
+                (str(image.pk), image.pk) for image in post.images.all()
+            ]
+    else:
+        form = PostForm(initial=_initial(post), accounts=accounts, images=images)
+    return render(
+        request,
+        "social/post_form.html",
+        _compose_context(request, restaurant=restaurant, post=post, form=form),
+    )
+
+
+@login_required
+@permission_required("social.manage_post", raise_exception=True)
+@require_POST
+def post_preview(request: HttpRequest, restaurant_pk: int) -> HttpResponse:
+    """htmx: how the post looks on each chosen network, and what each would refuse."""
+    restaurant = crm_selectors.restaurant_get(user=request.user, pk=restaurant_pk)
+    post = None
+    if _int(request.POST.get("post")):
+        post = selectors.post_get(user=request.user, pk=int(request.POST["post"]))
+        if post.restaurant_id != restaurant.pk:
+            raise Http404
+    accounts = {
+        str(account.pk): account
+        for account in selectors.publishable_accounts(restaurant=restaurant)
+    }
+    chosen = [accounts[key] for key in request.POST.getlist("accounts") if key in accounts]
+    text = request.POST.get("text", "")
+    link = request.POST.get("link", "")
+    removed = set(request.POST.getlist("remove_images"))
+    infos = _image_infos(post, request.FILES.getlist("images"))
+    if post is not None and removed:
+        kept = [str(image.pk) not in removed for image in post.images.all()]
+        infos = [
+            info for info, keep in zip(infos, kept + [True] * len(infos), strict=False) if keep
+        ]
+    previews = []
+    for account in chosen:
+        errors, warnings = post_problems(
+            network=account.network, text=text, link=link, images=infos
+        )
+        limits = LIMITS[account.network]
+        previews.append(
+            {
+                "account": account,
+                "errors": errors,
+                "warnings": warnings,
+                "length": len(text),
+                "max_text": limits.max_text,
+                "images": min(len(infos), limits.max_images),
+            }
+        )
+    return render(
+        request,
+        "social/partials/post_preview.html",
+        {"previews": previews, "text": text, "link": link, "restaurant": restaurant},
+    )
+
+
+@login_required
+@permission_required("social.manage_post", raise_exception=True)
+@require_POST
+def post_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    post = selectors.post_get(user=request.user, pk=pk)
+    try:
+        services.post_delete(post=post, by=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return redirect("social:post_edit", pk=post.pk)
+    messages.success(request, _("The post is deleted."))
+    return redirect(f"{reverse('social:post_list')}?restaurant={post.restaurant_id}")
+
+
+@login_required
+@permission_required("social.manage_post", raise_exception=True)
+@require_POST
+def publication_retry(request: HttpRequest, pk: int) -> HttpResponse:
+    publication = selectors.publication_get(user=request.user, pk=pk)
+    try:
+        services.publication_retry(publication=publication, by=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        from social.tasks import publish_publication
+
+        publish_publication.delay(publication.pk)
+        messages.success(request, _("The publication is queued again."))
+    return redirect("social:post_edit", pk=publication.post_id)
+
+
+def post_image(request: HttpRequest, pk: int, token: str) -> FileResponse:
+    """A post's image for the platforms that fetch media themselves (no session): the signed
+    token is the only key."""
+    try:
+        signed = signing.loads(token, salt="post-image")
+    except signing.BadSignature as error:
+        raise Http404 from error
+    if signed != pk:
+        raise Http404
+    image = get_object_or_404(PostImage, pk=pk)
+    return FileResponse(image.image.open("rb"))
