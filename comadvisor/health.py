@@ -7,6 +7,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
 from django.utils import timezone
+from django.utils.module_loading import import_string
 
 from comadvisor.models import WorkerHeartbeat
 
@@ -73,6 +74,9 @@ def health_report() -> dict:
         "broker": check_broker(),
         "worker": check_worker(),
     }
+    # Checks of the apps above this one, declared in settings so this layer imports none of them.
+    for name, path in settings.HEALTH_APP_CHECKS.items():
+        checks[name] = import_string(path)()
     healthy = all(check.ok for check in checks.values())
     return {
         "status": "ok" if healthy else "error",

@@ -89,6 +89,7 @@ MIDDLEWARE = [
 ROOT_URLCONF = "comadvisor.urls"
 # Parts of the restaurant page that later apps provide: URL names taking the restaurant's pk,
 # loaded into the page by htmx (the crm app does not import the apps above it).
+HEALTH_APP_CHECKS = {"publications": "social.health.check_publications"}
 RESTAURANT_SECTIONS = ["sales:restaurant_section", "social:restaurant_section"]
 WSGI_APPLICATION = "comadvisor.wsgi.application"
 

@@ -6,6 +6,7 @@ from django.utils import timezone
 from comadvisor.health import health_report
 from reports import selectors
 from sales import selectors as sales_selectors
+from social import selectors as social_selectors
 
 
 @login_required
@@ -44,4 +45,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             )
             for restaurant in sales_selectors.not_seen_list(agent=user)
         ]
+    if user.has_perm("social.manage_post") and not user.has_perm("crm.view_all_restaurants"):
+        context["social_day"] = social_selectors.community_manager_day(user=user)
+    if user.has_perm("social.reply_review"):
+        context["reviews_overdue"] = social_selectors.overdue_count(user=user)
     return render(request, "reports/dashboard.html", context)

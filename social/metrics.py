@@ -51,7 +51,7 @@ CHARTS: tuple[tuple[str, Promise, tuple[str, ...]], ...] = (
 )
 
 # API versions the connectors speak; a registry row is chosen by (network, version).
-GRAPH_VERSION = "v24.0"
+GRAPH_VERSION = "v26.0"
 GOOGLE_PERFORMANCE_VERSION = "v1"
 
 # API metric name -> desk metric name. Several API names may add into one desk metric (Google's

@@ -615,7 +615,8 @@ def publication_retry(*, publication: Publication, by: User) -> Publication:
     post = publication.post
     if post.status != PostStatus.SCHEDULED:
         post.status = PostStatus.SCHEDULED
-        post.save(update_fields=["status", "updated_at"])
+        post.scheduled_at = post.scheduled_at or publication.due_at
+        post.save(update_fields=["status", "scheduled_at", "updated_at"])
     return publication
 
 

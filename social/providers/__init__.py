@@ -113,6 +113,15 @@ def provider_for(account) -> Provider:
         from social.providers.demo import DemoProvider
 
         return DemoProvider(account)
+    if account.network == Network.TRIPADVISOR:
+        # No per-account credentials: the company's API key serves every location.
+        from django.conf import settings
+
+        if not settings.TRIPADVISOR_API_KEY:
+            raise NeedsReconnect("no TripAdvisor API key configured")
+        from social.providers.tripadvisor import TripadvisorProvider
+
+        return TripadvisorProvider(account)
     if not account.credentials:
         raise NeedsReconnect("the account is not connected")
     if account.network == Network.FACEBOOK:
@@ -127,8 +136,4 @@ def provider_for(account) -> Provider:
         from social.providers.google import GoogleProvider
 
         return GoogleProvider(account)
-    if account.network == Network.TRIPADVISOR:
-        from social.providers.tripadvisor import TripadvisorProvider
-
-        return TripadvisorProvider(account)
     raise Permanent(f"no connector for {account.network}")

@@ -106,7 +106,47 @@ def world() -> dict:
     opportunity = Opportunity.objects.create(
         restaurant=client, owner=users["sales_agent"], monthly_amount=100
     )
+    from django.core import signing
+
+    from social.models import Post, PostImage, Publication, Review, ReviewTask, SocialAccount
+
+    account = SocialAccount.objects.create(
+        restaurant=client,
+        network="facebook",
+        external_id="matrix-page",
+        name="Matrix page",
+        demo=True,
+    )
+    post = Post.objects.create(
+        restaurant=client, text="Matrix post", created_by=users["community_manager"]
+    )
+    image = PostImage(post=post, width=800, height=800)
+    image.image.save("m.png", ContentFile(b"\x89PNG\r\n\x1a\n"), save=False)
+    image.save()
+    publication = Publication.objects.create(
+        post=post, account=account, state="failed", last_error="x"
+    )
+    review = Review.objects.create(
+        account=account,
+        restaurant=client,
+        network="facebook",
+        external_id="matrix-review",
+        author="A",
+        rating=2,
+        text="Bof",
+        written_at=timezone.now(),
+        updated_at=timezone.now(),
+    )
+    ReviewTask.objects.create(
+        review=review, assignee=users["review_manager"], due_at=timezone.now()
+    )
     _WORLD.update(
+        account=account,
+        post=post,
+        image=image,
+        image_token=signing.dumps(image.pk, salt="post-image"),
+        publication=publication,
+        review=review,
         client=client,
         prospect=prospect,
         contact=contact,
@@ -360,5 +400,114 @@ MATRIX: list[Row] = [
         "crm:conversion_signature",
         roles(404, admin=200, direction=200, client_manager=200, sales_agent=200, accountant=200),
         kwargs=lambda: {"pk": world()["conversion"].pk},
+    ),
+    # --- Social desk -------------------------------------------------------------------------
+    Row(
+        "social:restaurant_section",
+        every(200, anonymous=302),
+        kwargs=lambda: {"restaurant_pk": world()["client"].pk},
+    ),
+    Row(
+        "social:restaurant_social",
+        roles(200, accountant=403),
+        kwargs=lambda: {"restaurant_pk": world()["client"].pk},
+    ),
+    Row(
+        "social:restaurant_fetch",
+        roles(403, admin=302, direction=302, community_manager=302, review_manager=302),
+        method="post",
+        kwargs=lambda: {"restaurant_pk": world()["client"].pk},
+        data={"what": "reviews"},
+    ),
+    Row(
+        "social:profile_update",
+        roles(403, admin=302, direction=302, community_manager=302),
+        method="post",
+        kwargs=lambda: {"restaurant_pk": world()["client"].pk},
+        data={"average_ticket": "30"},
+    ),
+    Row(
+        "social:account_add",
+        roles(403, admin=302, direction=302, community_manager=302),
+        method="post",
+        kwargs=lambda: {"restaurant_pk": world()["client"].pk},
+        data={"network": "tripadvisor", "external_id": "123", "name": "Matrix TA"},
+    ),
+    Row(
+        "social:connect_start",
+        roles(403, admin=302, direction=302, community_manager=302),
+        kwargs=lambda: {"restaurant_pk": world()["client"].pk, "provider": "meta"},
+    ),
+    Row(
+        "social:connect_meta_callback",
+        roles(403, admin=302, direction=302, community_manager=302),
+    ),
+    Row(
+        "social:connect_google_callback",
+        roles(403, admin=302, direction=302, community_manager=302),
+    ),
+    Row("social:connect_choose", roles(403, admin=302, direction=302, community_manager=302)),
+    Row(
+        "social:account_disconnect",
+        roles(403, admin=302, direction=302, community_manager=302),
+        method="post",
+        kwargs=lambda: {"pk": world()["account"].pk},
+    ),
+    Row("social:health", roles(403, admin=200, direction=200, community_manager=200)),
+    Row(
+        "social:post_list",
+        roles(403, admin=200, direction=200, client_manager=200, community_manager=200),
+    ),
+    Row(
+        "social:post_calendar",
+        roles(403, admin=200, direction=200, client_manager=200, community_manager=200),
+    ),
+    Row(
+        "social:post_events",
+        roles(403, admin=200, direction=200, client_manager=200, community_manager=200),
+        data={"start": "2026-11-01T00:00:00+01:00", "end": "2026-12-01T00:00:00+01:00"},
+    ),
+    Row(
+        "social:post_edit",
+        roles(403, admin=200, direction=200, client_manager=200, community_manager=200),
+        kwargs=lambda: {"pk": world()["post"].pk},
+    ),
+    Row(
+        "social:post_delete",
+        roles(403, admin=302, direction=302, community_manager=302),
+        method="post",
+        kwargs=lambda: {"pk": world()["post"].pk},
+    ),
+    Row(
+        "social:post_create",
+        roles(403, admin=200, direction=200, community_manager=200),
+        kwargs=lambda: {"restaurant_pk": world()["client"].pk},
+    ),
+    Row(
+        "social:post_preview",
+        roles(403, admin=200, direction=200, community_manager=200),
+        method="post",
+        kwargs=lambda: {"restaurant_pk": world()["client"].pk},
+        data={"text": "Hello", "accounts": ["0"]},
+    ),
+    Row(
+        "social:publication_retry",
+        roles(403, admin=302, direction=302, community_manager=302),
+        method="post",
+        kwargs=lambda: {"pk": world()["publication"].pk},
+    ),
+    Row(
+        "social:post_image",
+        every(200, anonymous=200),
+        kwargs=lambda: {"pk": world()["image"].pk, "token": world()["image_token"]},
+    ),
+    Row(
+        "social:review_queue",
+        roles(200, sales_agent=403, accountant=403),
+    ),
+    Row(
+        "social:review_detail",
+        roles(200, sales_agent=403, accountant=403),
+        kwargs=lambda: {"pk": world()["review"].pk},
     ),
 ]

@@ -18,7 +18,7 @@ def test_health_in_eager_mode_reports_every_check(client, settings):
     assert response.status_code == 200
     body = response.json()
     assert body["status"] == "ok"
-    assert set(body["checks"]) == {"database", "cache", "broker", "worker"}
+    assert set(body["checks"]) == {"database", "cache", "broker", "worker", "publications"}
     assert body["checks"]["worker"] == {"ok": True, "detail": "eager"}
 
 
