@@ -106,9 +106,7 @@ def meta_assets(user_token: str) -> list[ConnectableAsset]:
     with translated():
         pages = [
             page.export_all_data()
-            for page in User("me", api=api).get_accounts(
-                fields=PAGE_FIELDS, params={"limit": 100}
-            )
+            for page in User("me", api=api).get_accounts(fields=PAGE_FIELDS, params={"limit": 100})
         ]
     for page in pages:
         token = page.get("access_token")

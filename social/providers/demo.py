@@ -10,7 +10,14 @@ from django.utils import timezone
 
 from sales.enums import Network
 from social.metrics import desk_metrics_of
-from social.providers import MetricsResult, MetricValue, Provider, RemoteReview
+from social.providers import (
+    MetricsResult,
+    MetricValue,
+    PostContent,
+    Provider,
+    Published,
+    RemoteReview,
+)
 
 EPOCH = dt.date(2024, 1, 1)
 
@@ -59,7 +66,12 @@ def _unit(*parts) -> float:
 
 class DemoProvider(Provider):
     is_demo = True
-    can_reply = True
+    can_publish = True
+
+    @property
+    def can_reply(self) -> bool:
+        # As on the real platforms: only Google Business Profile takes replies through its API.
+        return self.account.network == Network.GOOGLE
 
     @property
     def network(self) -> str:
@@ -131,3 +143,11 @@ class DemoProvider(Provider):
 
     def reply(self, review_external_id: str, text: str) -> None:
         """Demo replies are accepted as a platform would; nothing leaves the machine."""
+
+    def publish(self, content: PostContent, *, state: dict, checkpoint) -> Published:
+        """Demo publications succeed without leaving the machine; the id is stable per content,
+        so a retry returns the same post."""
+        digest = hashlib.sha256(
+            "|".join((self.account.external_id, content.text, content.link)).encode()
+        ).hexdigest()[:16]
+        return Published(external_id=f"demo-{digest}")

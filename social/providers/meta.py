@@ -105,18 +105,20 @@ def classify(error: Exception, *, now: dt.datetime | None = None) -> ConnectorEr
     code = error.api_error_code()
     subcode = error.api_error_subcode()
     status = error.http_status() or 0
-    message = _short(error.api_error_message() or f"HTTP {status}")
+    message = _short(error.api_error_message())
+    detail = f": {message}" if message else ""
+    where = f"#{code}, HTTP {status}" if code is not None else f"HTTP {status}"
     if code in RECONNECT_CODES or subcode in (463, 467):
-        return NeedsReconnect(f"Meta refused the access token (#{code}): {message}")
+        return NeedsReconnect(f"Meta refused the access token (#{code}){detail}")
     if code in RATE_LIMIT_CODES or (code is None and status == 429):
         minutes = regain_minutes(error.http_headers())
         wait = dt.timedelta(minutes=minutes) if minutes else dt.timedelta(hours=1)
-        return RateLimited(f"Meta rate limit (#{code}): {message}", now + wait)
+        return RateLimited(f"Meta rate limit ({where}){detail}", now + wait)
     if code in PERMANENT_CODES:
-        return Permanent(f"Meta refused the request (#{code}): {message}")
+        return Permanent(f"Meta refused the request (#{code}){detail}")
     if code in RETRY_CODES or status >= 500 or error.api_transient_error():
-        return RetryLater(f"Meta error (#{code}, HTTP {status}): {message}")
-    return Permanent(f"Meta refused the request (#{code}, HTTP {status}): {message}")
+        return RetryLater(f"Meta error ({where}){detail}")
+    return Permanent(f"Meta refused the request ({where}){detail}")
 
 
 @contextmanager
@@ -153,7 +155,11 @@ class GraphApi(FacebookAdsApi):
         if (response.status() or 200) >= 400:
             raise FacebookRequestError(
                 "Call was not successful",
-                {"method": method, "path": path, "params": params},
+                {
+                    "method": method,
+                    "path": path if isinstance(path, str) else "/".join(map(str, path)),
+                    "params": params,
+                },
                 response.status(),
                 response.headers(),
                 response.body(),

@@ -5,6 +5,7 @@ from accounts import demo as accounts_demo
 from comadvisor.models import SiteSettings
 from crm import demo as crm_demo
 from sales import demo as sales_demo
+from social import demo as social_demo
 
 
 class Command(BaseCommand):
@@ -24,11 +25,12 @@ class Command(BaseCommand):
             users = accounts_demo.seed()
             restaurants = crm_demo.seed(restaurants=options["restaurants"])
             contracts = sales_demo.seed()
+            accounts = social_demo.seed()
         created = sum(1 for _user, was_created in users if was_created)
         self.stdout.write(
             self.style.SUCCESS(
-                f"Demo data ready ({created} user(s), {restaurants} restaurant(s) and {contracts} "
-                "contract(s) created now)."
+                f"Demo data ready ({created} user(s), {restaurants} restaurant(s), {contracts} "
+                f"contract(s) and {accounts} social account(s) created now)."
             )
         )
         self.stdout.write("")
