@@ -1,0 +1,66 @@
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+
+from sales import services as sales_services
+from sales.models import Pack
+from social.models import SocialAccount
+from tests.factories import RestaurantFactory
+
+
+@pytest.fixture
+def managed_pack(db):
+    return Pack.objects.create(
+        code="social", name="Social", monthly_price=Decimal("200.00"), networks=["facebook", "instagram", "google"],
+        posts_per_month=3, monthly_report=True, review_management=True,
+    )  # fmt: skip
+
+
+@pytest.fixture
+def bistro(db, community_manager, review_manager, client_manager, managed_pack):
+    """A client restaurant of the community and review managers, under a contract with review
+    management and three posts a month."""
+    restaurant = RestaurantFactory(
+        name="Le Bistro", client=True, community_manager=community_manager,
+        review_manager=review_manager, time_zone="Europe/Paris",
+    )  # fmt: skip
+    sales_services.contract_sign(
+        restaurant=restaurant,
+        by=client_manager,
+        pack=managed_pack,
+        start_date=timezone.localdate().replace(day=1) - dt.timedelta(days=40),
+    )
+    return restaurant
+
+
+@pytest.fixture
+def other_restaurant(db):
+    return RestaurantFactory(name="Ailleurs", client=True)
+
+
+def make_account(restaurant, network="facebook", **fields) -> SocialAccount:
+    defaults = {
+        "external_id": f"{network}-{restaurant.pk}-{SocialAccount.objects.count()}",
+        "name": restaurant.name,
+        "demo": True,
+    }
+    return SocialAccount.objects.create(
+        restaurant=restaurant, network=network, **(defaults | fields)
+    )
+
+
+@pytest.fixture
+def facebook(bistro):
+    return make_account(bistro, "facebook")
+
+
+@pytest.fixture
+def instagram(bistro):
+    return make_account(bistro, "instagram")
+
+
+@pytest.fixture
+def google(bistro):
+    return make_account(bistro, "google")

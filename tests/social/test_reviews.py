@@ -1,0 +1,254 @@
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.core.exceptions import ValidationError
+
+from crm.models import Activity
+from social import services
+from social.business_hours import add_business_hours
+from social.enums import Sentiment, TaskState
+from social.models import Review, ReviewTask
+from social.providers import Provider, RemoteReview
+from social.selectors import response_stats
+from social.sentiment import sentiment_of
+from tests.factories import RestaurantFactory
+from tests.social.conftest import make_account
+
+PARIS = ZoneInfo("Europe/Paris")
+WRITTEN = dt.datetime(2026, 11, 2, 10, 0, tzinfo=dt.UTC)
+
+
+def remote(external_id="r1", *, rating=4, text="Très bon repas", **fields) -> RemoteReview:
+    values = {
+        "external_id": external_id,
+        "author": "Camille D.",
+        "rating": rating,
+        "text": text,
+        "written_at": WRITTEN,
+        "updated_at": WRITTEN,
+        "language": "fr",
+    }
+    return RemoteReview(**(values | fields))
+
+
+class Scripted(Provider):
+    can_reply = True
+
+    def __init__(self, account, reviews):
+        super().__init__(account)
+        self.reviews = reviews
+        self.replies = []
+
+    def fetch_reviews(self, since):
+        return self.reviews
+
+    def reply(self, review_external_id, text):
+        self.replies.append((review_external_id, text))
+
+
+def use(monkeypatch, provider):
+    monkeypatch.setattr(services, "provider_for", lambda account: provider)
+    return provider
+
+
+def test_fetching_twice_stores_each_review_once_with_one_task(google, monkeypatch):
+    use(monkeypatch, Scripted(google, [remote("r1"), remote("r2", rating=5)]))
+
+    first = services.reviews_fetch(account=google)
+    second = services.reviews_fetch(account=google)
+
+    assert (first.new, second.new, second.unchanged) == (2, 0, 2)
+    assert Review.objects.count() == 2
+    assert ReviewTask.objects.filter(state=TaskState.OPEN).count() == 2
+
+
+def test_task_goes_to_the_restaurants_review_manager(google, monkeypatch, review_manager):
+    use(monkeypatch, Scripted(google, [remote()]))
+
+    services.reviews_fetch(account=google)
+
+    assert ReviewTask.objects.get().assignee == review_manager
+
+
+def test_changed_review_reopens_a_task_after_the_answer(google, monkeypatch, review_manager):
+    provider = use(monkeypatch, Scripted(google, [remote()]))
+    services.reviews_fetch(account=google)
+    review = Review.objects.get()
+    services.review_reply(review=review, by=review_manager, text="Merci !")
+    provider.reviews = [
+        remote(text="Finalement décevant", rating=2, updated_at=WRITTEN + dt.timedelta(days=3))
+    ]
+
+    outcome = services.reviews_fetch(account=google)
+
+    assert outcome.changed == 1
+    tasks = list(ReviewTask.objects.order_by("pk").values_list("state", "reason"))
+    assert tasks == [(TaskState.ANSWERED, "new"), (TaskState.OPEN, "changed")]
+    review.refresh_from_db()
+    assert (review.rating, review.sentiment) == (2, Sentiment.NEGATIVE)
+
+
+def test_unchanged_text_does_not_reopen(google, monkeypatch, review_manager):
+    provider = use(monkeypatch, Scripted(google, [remote()]))
+    services.reviews_fetch(account=google)
+    services.review_reply(review=Review.objects.get(), by=review_manager, text="Merci !")
+    provider.reviews = [remote(updated_at=WRITTEN + dt.timedelta(days=1))]
+
+    services.reviews_fetch(account=google)
+
+    assert ReviewTask.objects.filter(state=TaskState.OPEN).count() == 0
+
+
+def test_no_task_without_review_management_in_the_contract(monkeypatch, db):
+    restaurant = RestaurantFactory(client=True)
+    account = make_account(restaurant, "google")
+    use(monkeypatch, Scripted(account, [remote()]))
+
+    services.reviews_fetch(account=account)
+
+    assert Review.objects.count() == 1 and ReviewTask.objects.count() == 0
+
+
+def test_review_already_answered_on_the_platform_opens_no_task(google, monkeypatch):
+    answered = remote(reply_text="Merci", replied_at=WRITTEN + dt.timedelta(hours=2))
+    use(monkeypatch, Scripted(google, [answered]))
+
+    services.reviews_fetch(account=google)
+
+    assert ReviewTask.objects.count() == 0
+    assert Review.objects.get().reply_text == "Merci"
+
+
+def test_negative_review_lands_on_the_timeline(google, monkeypatch, bistro):
+    use(monkeypatch, Scripted(google, [remote(rating=1, text="À éviter, service horrible")]))
+
+    services.reviews_fetch(account=google)
+
+    activity = Activity.objects.get(restaurant=bistro, origin="review")
+    assert "1/5" in activity.subject
+    assert Review.objects.get().sentiment == Sentiment.NEGATIVE
+
+
+def test_tripadvisor_review_text_is_not_kept(bistro, monkeypatch):
+    account = make_account(bistro, "tripadvisor")
+    use(monkeypatch, Scripted(account, [remote(storable=False)]))
+
+    services.reviews_fetch(account=account)
+
+    review = Review.objects.get()
+    assert (review.text, review.author, review.rating) == ("", "", 4)
+    assert review.text_digest != ""
+
+
+def test_due_time_skips_the_weekend():
+    friday_5pm = dt.datetime(2026, 11, 13, 17, 0, tzinfo=PARIS)
+
+    due = add_business_hours(
+        friday_5pm, 24, day_start=dt.time(9), day_end=dt.time(18), weekdays={0, 1, 2, 3, 4},
+        tz="Europe/Paris",
+    )  # fmt: skip
+
+    # Friday 1 h, Monday 9 h, Tuesday 9 h, Wednesday 5 h.
+    assert due == dt.datetime(2026, 11, 18, 14, 0, tzinfo=PARIS)
+
+
+def test_due_time_across_the_autumn_clock_change():
+    friday_5pm = dt.datetime(2026, 10, 23, 17, 0, tzinfo=PARIS)  # UTC+2
+
+    due = add_business_hours(
+        friday_5pm, 24, day_start=dt.time(9), day_end=dt.time(18), weekdays={0, 1, 2, 3, 4},
+        tz="Europe/Paris",
+    )  # fmt: skip
+
+    # Wednesday 28 October 14:00 in Paris is 13:00 UTC (winter time since the 25th).
+    assert due == dt.datetime(2026, 10, 28, 13, 0, tzinfo=dt.UTC)
+
+
+def test_due_time_arriving_at_night_starts_next_morning():
+    tuesday_night = dt.datetime(2026, 11, 17, 23, 30, tzinfo=PARIS)
+
+    due = add_business_hours(
+        tuesday_night, 4, day_start=dt.time(9), day_end=dt.time(18), weekdays={0, 1, 2, 3, 4},
+        tz="Europe/Paris",
+    )  # fmt: skip
+
+    assert due == dt.datetime(2026, 11, 18, 13, 0, tzinfo=PARIS)
+
+
+@pytest.mark.parametrize(
+    ("rating", "text", "expected"),
+    [
+        (5, "Excellent, je recommande", Sentiment.POSITIVE),
+        (2, "Déçu, plat froid", Sentiment.NEGATIVE),
+        (None, "Awful service, avoid", Sentiment.NEGATIVE),
+        (None, "Amazing food and friendly staff", Sentiment.POSITIVE),
+        (3, "", Sentiment.NEUTRAL),
+        (4, "Service horrible et impoli", Sentiment.NEGATIVE),
+    ],
+)
+def test_sentiment_from_rating_and_text(rating, text, expected):
+    assert sentiment_of(rating=rating, text=text) == expected
+
+
+def test_reply_through_the_platform_closes_the_task(google, monkeypatch, review_manager):
+    provider = use(monkeypatch, Scripted(google, [remote()]))
+    services.reviews_fetch(account=google)
+    review = Review.objects.get()
+
+    services.review_reply(review=review, by=review_manager, text="Merci Camille !")
+
+    review.refresh_from_db()
+    assert provider.replies == [("r1", "Merci Camille !")]
+    assert (review.reply_text, review.reply_sent, review.replied_by) == (
+        "Merci Camille !", True, review_manager,
+    )  # fmt: skip
+    assert ReviewTask.objects.get().state == TaskState.ANSWERED
+
+
+def test_google_reply_over_4096_bytes_is_refused_before_sending(
+    google, monkeypatch, review_manager
+):
+    provider = use(monkeypatch, Scripted(google, [remote()]))
+    services.reviews_fetch(account=google)
+
+    with pytest.raises(ValidationError):
+        services.review_reply(review=Review.objects.get(), by=review_manager, text="é" * 2049)
+
+    assert provider.replies == []
+
+
+def test_network_without_reply_endpoint_is_marked_answered(facebook, monkeypatch, review_manager):
+    use(monkeypatch, Scripted(facebook, [remote()]))
+    services.reviews_fetch(account=facebook)
+    review = Review.objects.get()
+    monkeypatch.undo()
+
+    with pytest.raises(ValidationError):
+        services.review_reply(review=review, by=review_manager, text="Merci")
+    services.review_mark_answered(review=review, by=review_manager, text="Merci (sur Facebook)")
+
+    review.refresh_from_db()
+    assert (review.reply_sent, review.reply_text) == (False, "Merci (sur Facebook)")
+    assert ReviewTask.objects.get().state == TaskState.ANSWERED
+
+
+def test_response_statistics_median_p90_and_share_within_target(google, bistro):
+    review = Review.objects.create(
+        account=google, restaurant=bistro, network="google", external_id="x", written_at=WRITTEN,
+        updated_at=WRITTEN,
+    )  # fmt: skip
+    opened = dt.datetime(2026, 11, 2, 9, 0, tzinfo=dt.UTC)
+    for hours in (1, 2, 3, 10, 30):
+        ReviewTask.objects.create(
+            review=review, state=TaskState.ANSWERED, opened_at=opened,
+            due_at=opened + dt.timedelta(hours=24), answered_at=opened + dt.timedelta(hours=hours),
+        )  # fmt: skip
+
+    stats = response_stats(
+        restaurant=bistro, since=dt.date(2026, 11, 1), until=dt.date(2026, 11, 30)
+    )
+
+    entry = stats[("google", dt.date(2026, 11, 1))]
+    assert (entry.answered, entry.median_hours, entry.p90_hours) == (5, 3.0, 30.0)
+    assert entry.share_within_target == 80.0
