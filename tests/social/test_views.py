@@ -1,0 +1,234 @@
+import datetime as dt
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.enums import RoleName
+from social import services
+from social.models import MetricSnapshot, Post, Publication, Review, ReviewTask
+from tests.factories import RestaurantFactory, UserFactory
+from tests.social.conftest import make_account
+
+
+@pytest.fixture
+def outsider(db):
+    """A community manager (and review manager) of other restaurants."""
+    return UserFactory(
+        username="outsider", roles=[RoleName.COMMUNITY_MANAGER, RoleName.REVIEW_MANAGER]
+    )
+
+
+@pytest.fixture
+def world(bistro, facebook, community_manager):
+    post = services.post_save(
+        by=community_manager, restaurant=bistro, accounts=[facebook], text="x"
+    )
+    Publication.objects.update(state="failed")
+    review = Review.objects.create(
+        account=facebook, restaurant=bistro, network="facebook", external_id="r", rating=3,
+        written_at=timezone.now(), updated_at=timezone.now(),
+    )  # fmt: skip
+    return {"post": post, "review": review, "publication": Publication.objects.get()}
+
+
+@pytest.mark.parametrize(
+    ("name", "method", "key"),
+    [
+        ("social:restaurant_social", "get", "restaurant"),
+        ("social:restaurant_section", "get", "restaurant"),
+        ("social:post_create", "get", "restaurant"),
+        ("social:post_edit", "get", "post"),
+        ("social:post_delete", "post", "post"),
+        ("social:publication_retry", "post", "publication"),
+        ("social:review_detail", "get", "review"),
+        ("social:restaurant_fetch", "post", "restaurant"),
+        ("social:account_disconnect", "post", "account"),
+    ],
+)
+def test_outside_its_restaurants_a_manager_gets_404(
+    client, outsider, world, bistro, facebook, name, method, key
+):
+    objects = world | {"restaurant": bistro, "account": facebook}
+    arg = "restaurant_pk" if key == "restaurant" else "pk"
+    client.force_login(outsider)
+
+    response = getattr(client, method)(reverse(name, kwargs={arg: objects[key].pk}))
+
+    assert response.status_code == 404
+
+
+def test_other_restaurants_posts_and_reviews_are_not_listed(client, outsider, world):
+    client.force_login(outsider)
+
+    posts = client.get(reverse("social:post_list"))
+    reviews = client.get(reverse("social:review_queue"))
+    events = client.get(
+        reverse("social:post_events"),
+        {"start": "2026-01-01T00:00:00Z", "end": "2026-02-01T00:00:00Z"},
+    )
+
+    assert list(posts.context["page"]) == [] and list(reviews.context["page"]) == []
+    assert events.json() == []
+
+
+def _snapshots(account, days: int) -> None:
+    start = timezone.localdate() - dt.timedelta(days=days)
+    MetricSnapshot.objects.bulk_create(
+        MetricSnapshot(account=account, metric=metric, day=start + dt.timedelta(days=offset), value=offset)
+        for offset in range(days)
+        for metric in ("followers", "reach", "bookings", "calls")
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("days", [1, 730])
+def test_social_page_queries_do_not_grow_with_history(
+    client, community_manager, bistro, facebook, google, days, django_assert_max_num_queries
+):
+    _snapshots(facebook, days)
+    _snapshots(google, days)
+    client.force_login(community_manager)
+
+    with django_assert_max_num_queries(30):
+        response = client.get(
+            reverse("social:restaurant_social", args=[bistro.pk]), {"period": "24m"}
+        )
+
+    assert response.status_code == 200
+    chart = response.context["charts"]["charts"][0]
+    assert chart["key"] == "audience" and len(chart["datasets"]) == 1
+
+
+def test_evolution_and_roi_from_the_snapshots(client, community_manager, bistro, google):
+    month = timezone.localdate().replace(day=1)
+    last = (month - dt.timedelta(days=1)).replace(day=1)
+    MetricSnapshot.objects.bulk_create(
+        [
+            MetricSnapshot(account=google, metric="bookings", day=last, value=10),
+            MetricSnapshot(account=google, metric="bookings", day=last + dt.timedelta(days=1), value=10),
+            MetricSnapshot(account=google, metric="calls", day=last, value=10),
+            MetricSnapshot(account=google, metric="bookings", day=(last - dt.timedelta(days=1)).replace(day=1), value=16),
+        ]
+    )  # fmt: skip
+    services.social_profile_update(restaurant=bistro, by=community_manager, average_ticket=30)
+    client.force_login(community_manager)
+
+    response = client.get(
+        reverse("social:restaurant_social", args=[bistro.pk]), {"month": last.strftime("%Y-%m")}
+    )
+
+    bookings = next(row for row in response.context["evolution"] if row.metric == "bookings")
+    assert (bookings.value, bookings.previous, bookings.month_over_month) == (20, 16, 25.0)
+    roi = response.context["roi"]
+    # 20 bookings x 2.5 guests + 10 calls x 0.3 x 2 guests = 56 guests, at 30 EUR each.
+    assert (str(roi.guests), str(roi.value), str(roi.ratio)) == ("56.0", "1680.00", "8.40")
+
+
+def _many_posts(restaurant, account, user, count):
+    for number in range(count):
+        services.post_save(
+            by=user, restaurant=restaurant, accounts=[account], text=f"post {number}"
+        )
+
+
+@pytest.mark.parametrize("count", [1, 25])
+def test_post_list_queries_are_constant(
+    client, community_manager, bistro, facebook, google, count, django_assert_max_num_queries
+):
+    _many_posts(bistro, facebook, community_manager, count)
+    client.force_login(community_manager)
+
+    with django_assert_max_num_queries(14):
+        response = client.get(reverse("social:post_list"))
+
+    assert len(response.context["page"]) == count
+
+
+@pytest.mark.parametrize("count", [1, 25])
+def test_review_queue_queries_are_constant(
+    client, review_manager, bistro, google, count, django_assert_max_num_queries
+):
+    for number in range(count):
+        review = Review.objects.create(
+            account=google, restaurant=bistro, network="google", external_id=f"r{number}", rating=2,
+            written_at=timezone.now(), updated_at=timezone.now(),
+        )  # fmt: skip
+        ReviewTask.objects.create(review=review, due_at=timezone.now() - dt.timedelta(hours=1))
+    client.force_login(review_manager)
+
+    with django_assert_max_num_queries(14):
+        response = client.get(reverse("social:review_queue"), {"overdue": "1"})
+
+    assert len(response.context["page"]) == count
+    assert response.context["overdue_count"] == count
+
+
+@pytest.mark.parametrize("count", [1, 20])
+def test_health_and_dashboard_queries_are_constant(
+    client, community_manager, count, django_assert_max_num_queries
+):
+    for number in range(count):
+        restaurant = RestaurantFactory(client=True, community_manager=community_manager)
+        account = make_account(restaurant, "facebook", state="needs_reconnect")
+        post = services.post_save(
+            by=community_manager, restaurant=restaurant, accounts=[account], text=f"p{number}"
+        )
+        services.post_schedule(
+            post=post, by=community_manager, at=timezone.now() + dt.timedelta(days=1)
+        )
+    client.force_login(community_manager)
+
+    with django_assert_max_num_queries(16):
+        health = client.get(reverse("social:health"))
+    with django_assert_max_num_queries(24):
+        dashboard = client.get(reverse("dashboard"))
+
+    assert health.context["counts"]["needs_reconnect"] == count
+    assert len(dashboard.context["social_day"]["week_posts"]) == count
+    assert len(dashboard.context["social_day"]["reconnect"]) == min(count, 20)
+
+
+def test_reply_with_a_template_from_the_queue(client, review_manager, bistro, google):
+    review = Review.objects.create(
+        account=google, restaurant=bistro, network="google", external_id="r", rating=5,
+        author="Camille", language="fr", written_at=timezone.now(), updated_at=timezone.now(),
+    )  # fmt: skip
+    ReviewTask.objects.create(review=review, due_at=timezone.now() + dt.timedelta(hours=3))
+    client.force_login(review_manager)
+
+    page = client.get(reverse("social:review_detail", args=[review.pk]))
+    first = page.context["templates"][0]
+    response = client.post(
+        reverse("social:review_detail", args=[review.pk]), {"text": first["text"], "action": "send"}
+    )
+
+    assert "Camille" in first["text"] and "Le Bistro" in first["text"]
+    assert response.status_code == 302
+    review.refresh_from_db()
+    assert review.reply_sent and review.reply_text == first["text"]
+
+
+def test_fetch_reviews_button_for_a_review_manager(
+    client, review_manager, bistro, google, django_capture_on_commit_callbacks
+):
+    client.force_login(review_manager)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            reverse("social:restaurant_fetch", args=[bistro.pk]), {"what": "reviews"}
+        )
+
+    assert response.status_code == 302
+    google.refresh_from_db()
+    assert google.last_reviews_at is not None
+
+
+def test_posts_of_a_draft_restaurant_filter_by_manager(client, direction, world, community_manager):
+    client.force_login(direction)
+
+    mine = client.get(reverse("social:post_list"), {"manager": community_manager.pk})
+    nobody = client.get(reverse("social:post_list"), {"manager": 999999})
+
+    assert [post.pk for post in mine.context["page"]] == [world["post"].pk]
+    assert list(nobody.context["page"]) == []
+    assert Post.objects.count() == 1
