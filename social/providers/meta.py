@@ -34,8 +34,10 @@ USAGE_HIGH = 90
 MAX_PAGES = 50
 
 RECONNECT_CODES = {190, 102, 463, 467}
-RATE_LIMIT_CODES = {4, 17, 32, 613, *range(80000, 80015)}
-RETRY_CODES = {1, 2}
+# 9: Instagram's publishing limit (50 posts per rolling 24 h).
+RATE_LIMIT_CODES = {4, 9, 17, 32, 613, *range(80000, 80015)}
+# -1, -2: Instagram's own "server error, try again" codes (given with HTTP 400).
+RETRY_CODES = {-2, -1, 1, 2}
 PERMANENT_CODES = {10, 100, 368, 506, *range(200, 300)}
 USAGE_HEADERS = ("x-app-usage", "x-page-usage", "x-ad-account-usage")
 BUC_HEADER = "x-business-use-case-usage"

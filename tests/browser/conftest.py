@@ -80,6 +80,7 @@ MIGRATION_DATA = [
     ("accounts.migrations.0003_invitation_email", "create"),
     ("crm.migrations.0002_search_and_defaults", "create_defaults"),
     ("sales.migrations.0002_defaults", "create"),
+    ("social.migrations.0002_defaults", "create"),
 ]
 
 

@@ -32,7 +32,9 @@ def test_seed_demo_twice_adds_nothing_twice():
     assert User.objects.filter(username__in=[d.username for d in DEMO_USERS]).count() == len(
         DEMO_USERS
     )
-    assert "(0 user(s), 0 restaurant(s) and 0 contract(s) created now)" in second
+    assert (
+        "(0 user(s), 0 restaurant(s), 0 contract(s) and 0 social account(s) created now)" in second
+    )
 
 
 @pytest.mark.parametrize("demo", DEMO_USERS, ids=lambda demo: demo.username)

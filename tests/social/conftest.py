@@ -4,24 +4,20 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
+from crm.models import Restaurant
 from sales import services as sales_services
 from sales.models import Pack
 from social.models import SocialAccount
 from tests.factories import RestaurantFactory
 
 
-@pytest.fixture
-def managed_pack(db):
-    return Pack.objects.create(
+def make_bistro(*, community_manager, review_manager, client_manager) -> Restaurant:
+    """A client restaurant of the community and review managers, under a contract with review
+    management and three posts a month."""
+    pack = Pack.objects.create(
         code="social", name="Social", monthly_price=Decimal("200.00"), networks=["facebook", "instagram", "google"],
         posts_per_month=3, monthly_report=True, review_management=True,
     )  # fmt: skip
-
-
-@pytest.fixture
-def bistro(db, community_manager, review_manager, client_manager, managed_pack):
-    """A client restaurant of the community and review managers, under a contract with review
-    management and three posts a month."""
     restaurant = RestaurantFactory(
         name="Le Bistro", client=True, community_manager=community_manager,
         review_manager=review_manager, time_zone="Europe/Paris",
@@ -29,10 +25,19 @@ def bistro(db, community_manager, review_manager, client_manager, managed_pack):
     sales_services.contract_sign(
         restaurant=restaurant,
         by=client_manager,
-        pack=managed_pack,
+        pack=pack,
         start_date=timezone.localdate().replace(day=1) - dt.timedelta(days=40),
     )
     return restaurant
+
+
+@pytest.fixture
+def bistro(db, community_manager, review_manager, client_manager):
+    return make_bistro(
+        community_manager=community_manager,
+        review_manager=review_manager,
+        client_manager=client_manager,
+    )
 
 
 @pytest.fixture

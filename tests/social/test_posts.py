@@ -76,7 +76,7 @@ def test_a_time_skipped_by_the_spring_change_is_refused():
     with pytest.raises(ValidationError) as error:
         services.local_moment(day=dt.date(2027, 3, 28), time=dt.time(2, 30), tz_name=PARIS)
 
-    assert "does not exist" in str(error.value)
+    assert "n'existe pas le 2027-03-28" in str(error.value)
 
 
 def test_a_time_repeated_in_autumn_is_its_first_occurrence():
@@ -250,7 +250,7 @@ def test_instagram_needs_an_image(bistro, instagram, community_manager):
     with pytest.raises(ValidationError) as error:
         services.post_schedule(post=post, by=community_manager, at=timezone.now())
 
-    assert error.value.messages == ["Le Bistro: Instagram needs at least one image."]
+    assert error.value.messages == ["Le Bistro: Instagram exige au moins une image."]
 
 
 def test_images_are_checked_and_kept(bistro, instagram, community_manager):
@@ -317,8 +317,8 @@ def test_compose_page_warns_before_going_over_the_posts_per_month(
 
     response = client.get(reverse("social:post_create", args=[bistro.pk]))
 
-    assert "3 posts planned or published this month for 3" in response.content.decode()
-    assert "goes over the contract" in response.content.decode()
+    assert "3 publications prévues ou diffusées ce mois-ci pour 3" in response.content.decode()
+    assert "dépasse le nombre de publications mensuelles" in response.content.decode()
 
 
 def test_compose_and_schedule_through_the_page(bistro, facebook, google, community_manager, client):
@@ -353,7 +353,7 @@ def test_a_refused_schedule_keeps_the_text(bistro, instagram, community_manager,
     )  # fmt: skip
 
     assert response.status_code == 200
-    assert "Instagram needs at least one image" in response.content.decode()
+    assert "Instagram exige au moins une image" in response.content.decode()
     assert "Texte gardé" in response.content.decode()
 
 
@@ -366,8 +366,8 @@ def test_preview_shows_each_networks_limits(bistro, facebook, instagram, communi
     )
 
     content = response.content.decode()
-    assert "Instagram accepts at most 30 hashtags." in content
-    assert "Instagram needs at least one image." in content
+    assert "Instagram accepte au plus 30 hashtags." in content
+    assert "Instagram exige au moins une image." in content
     assert content.count('data-testid="preview-error"') == 2
 
 

@@ -11,6 +11,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import requests
 import responses
+from django.utils import translation
 from facebook_business import apiconfig
 from responses import matchers
 
@@ -60,7 +61,9 @@ def add(rsps, method: str, path: str, name: str, **query):
 
 def query(call) -> dict:
     """The parameters of a recorded call (query string, or form body for a POST)."""
-    source = call.request.body if call.request.method == "POST" else urlsplit(call.request.url).query
+    source = (
+        call.request.body if call.request.method == "POST" else urlsplit(call.request.url).query
+    )
     if isinstance(source, bytes):
         source = source.decode()
     return {key: values[-1] for key, values in parse_qs(source or "").items()}
@@ -221,7 +224,9 @@ def test_fetch_metrics_cuts_long_ranges_into_90_day_queries(account, graph):
 def test_fetch_metrics_refused_metric_is_listed_and_others_kept(account, graph):
     add(graph, "GET", f"{PAGE}/insights", "error_100_invalid_metric", metric=ALL_METRICS)
     for name in ALL_METRICS.split(","):
-        recorded = "error_100_invalid_metric" if name == "page_media_view" else f"insights_only_{name}"
+        recorded = (
+            "error_100_invalid_metric" if name == "page_media_view" else f"insights_only_{name}"
+        )
         add(graph, "GET", f"{PAGE}/insights", recorded, metric=name)
 
     result = FacebookProvider(account).fetch_metrics(dt.date(2026, 3, 1), dt.date(2026, 3, 2))
@@ -291,7 +296,9 @@ def test_fetch_metrics_server_error_retries_later(account, graph):
 
 
 def test_fetch_metrics_html_bad_gateway_retries_later(account, graph):
-    graph.add("GET", f"{GRAPH}/{PAGE}/insights", body="<html><body>Bad Gateway</body></html>", status=502)
+    graph.add(
+        "GET", f"{GRAPH}/{PAGE}/insights", body="<html><body>Bad Gateway</body></html>", status=502
+    )
 
     with pytest.raises(RetryLater) as raised:
         FacebookProvider(account).fetch_metrics(dt.date(2026, 3, 1), dt.date(2026, 3, 2))
@@ -388,7 +395,8 @@ def test_fetch_reviews_deprecated_edge_gives_none_and_a_note(account, graph):
     provider = FacebookProvider(account)
 
     assert provider.fetch_reviews(None) == []
-    assert "no longer gives Page recommendations" in str(provider.reviews_note)
+    with translation.override("en"):
+        assert "no longer gives Page recommendations" in str(provider.reviews_note)
 
 
 def test_fetch_reviews_without_permission_is_permanent(account, graph):
@@ -441,7 +449,10 @@ def test_publish_photos_are_uploaded_unpublished_then_attached(account, graph, n
     add(graph, "POST", f"{PAGE}/feed", "feed_created")
 
     FacebookProvider(account).publish(
-        PostContent(text="Nos desserts", image_urls=("https://cdn.example/1.jpg", "https://cdn.example/2.jpg")),
+        PostContent(
+            text="Nos desserts",
+            image_urls=("https://cdn.example/1.jpg", "https://cdn.example/2.jpg"),
+        ),
         state={},
         checkpoint=Checkpoints(),
     )
@@ -475,10 +486,10 @@ def test_publish_retry_after_feed_sent_finds_the_post_and_does_not_post_again(ac
         external_id=f"{PAGE}_122109876543210987",
         url=f"https://www.facebook.com/{PAGE}/posts/122109876543210987",
     )
-    assert [(c.request.method, path(c)) for c in graph.calls] == [
-        ("GET", f"/v26.0/{PAGE}/posts")
-    ]
-    assert query(graph.calls[0])["since"] == str(int(dt.datetime(2026, 3, 2, 8, 59, 1, tzinfo=dt.UTC).timestamp()))
+    assert [(c.request.method, path(c)) for c in graph.calls] == [("GET", f"/v26.0/{PAGE}/posts")]
+    assert query(graph.calls[0])["since"] == str(
+        int(dt.datetime(2026, 3, 2, 8, 59, 1, tzinfo=dt.UTC).timestamp())
+    )
     assert query(graph.calls[0])["fields"] == "id,message,permalink_url,created_time"
     assert saved == []
 
