@@ -372,7 +372,7 @@ def test_preview_shows_each_networks_limits(bistro, facebook, instagram, communi
 
 
 def test_publish_now_publishes_after_commit(
-    bistro, facebook, community_manager, client, django_capture_on_commit_callbacks
+    bistro, facebook, community_manager, client, django_capture_on_commit_callbacks, eager_tasks
 ):
     client.force_login(community_manager)
 

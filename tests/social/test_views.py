@@ -209,7 +209,7 @@ def test_reply_with_a_template_from_the_queue(client, review_manager, bistro, go
 
 
 def test_fetch_reviews_button_for_a_review_manager(
-    client, review_manager, bistro, google, django_capture_on_commit_callbacks
+    client, review_manager, bistro, google, django_capture_on_commit_callbacks, eager_tasks
 ):
     client.force_login(review_manager)
 
