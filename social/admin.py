@@ -1,4 +1,5 @@
 from django.contrib import admin, messages
+from django.db import models
 from django.utils.translation import gettext_lazy as _
 from modeltranslation.admin import TranslationAdmin
 
@@ -30,6 +31,7 @@ class SocialAccountAdmin(admin.ModelAdmin):
     list_select_related = ("restaurant",)
     autocomplete_fields = ("restaurant",)
     exclude = ("credentials",)
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     readonly_fields = (
         "state", "rate_limited_until", "last_error", "last_error_at", "last_fetch_at",
         "last_reviews_at", "token_expires_at", "created_at",
