@@ -2,6 +2,7 @@
 open, reply templates and the desk's settings."""
 
 import datetime as dt
+from decimal import Decimal
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -15,6 +16,7 @@ from comadvisor.models import SettingsModel, SingletonModel
 from crm.models import Restaurant
 from sales.enums import Network
 from social.enums import AccountState, PostStatus, PublicationState, Sentiment, TaskState
+from social.posting import ImageInfo
 
 
 class SocialAccountQuerySet(models.QuerySet):
@@ -300,34 +302,34 @@ class SocialSettings(SingletonModel, SettingsModel):
         _("average ticket per guest when the restaurant has none (EUR)"),
         max_digits=7,
         decimal_places=2,
-        default=25,
+        default=Decimal("25"),
         validators=[MinValueValidator(0)],
     )
     guests_per_booking = models.DecimalField(
-        _("guests per booking"), max_digits=4, decimal_places=2, default=2.5
+        _("guests per booking"), max_digits=4, decimal_places=2, default=Decimal("2.5")
     )
     guests_per_food_order = models.DecimalField(
-        _("guests per food order"), max_digits=4, decimal_places=2, default=1.5
+        _("guests per food order"), max_digits=4, decimal_places=2, default=Decimal("1.5")
     )
     call_conversion = models.DecimalField(
         _("share of calls that become a visit"),
         max_digits=4,
         decimal_places=3,
-        default=0.3,
+        default=Decimal("0.3"),
         validators=[MinValueValidator(0), MaxValueValidator(1)],
     )
     direction_conversion = models.DecimalField(
         _("share of direction requests that become a visit"),
         max_digits=4,
         decimal_places=3,
-        default=0.2,
+        default=Decimal("0.2"),
         validators=[MinValueValidator(0), MaxValueValidator(1)],
     )
     guests_per_visit = models.DecimalField(
         _("guests per visit from a call or a direction request"),
         max_digits=4,
         decimal_places=2,
-        default=2,
+        default=Decimal("2"),
     )
 
     class Meta:
@@ -400,8 +402,12 @@ def post_image_path(instance, filename: str) -> str:
 class PostImage(models.Model):
     post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="images")
     image = models.ImageField(_("image"), upload_to=post_image_path)
+    # What Pillow read at upload, kept so checking a post against each network's rules reads no
+    # file.
     width = models.PositiveIntegerField(default=0, editable=False)
     height = models.PositiveIntegerField(default=0, editable=False)
+    size = models.PositiveIntegerField(default=0, editable=False)
+    format = models.CharField(max_length=10, blank=True, editable=False)
     order = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
@@ -411,6 +417,10 @@ class PostImage(models.Model):
 
     def __str__(self) -> str:
         return self.image.name
+
+    @property
+    def info(self) -> ImageInfo:
+        return ImageInfo(width=self.width, height=self.height, size=self.size, format=self.format)
 
 
 class PublicationQuerySet(models.QuerySet):

@@ -20,6 +20,7 @@ from django.views.decorators.http import require_POST
 from accounts.enums import RoleName
 from accounts.models import User
 from crm import selectors as crm_selectors
+from crm import services as crm_services
 from crm.views import form_errors
 from social import selectors, services
 from social.enums import PostStatus, PublicationState
@@ -37,9 +38,7 @@ def _int(value) -> int | None:
 def _managers(user: User):
     if not user.has_perm("crm.view_all_restaurants"):
         return []
-    return User.objects.filter(groups__name=RoleName.COMMUNITY_MANAGER, is_active=True).order_by(
-        "first_name", "last_name", "username"
-    )
+    return crm_services.users_with_role(RoleName.COMMUNITY_MANAGER)
 
 
 @login_required
@@ -135,18 +134,12 @@ def post_events(request: HttpRequest) -> JsonResponse:
     return JsonResponse(events, safe=False)
 
 
-def _image_infos(post, uploads) -> list[ImageInfo]:
+def _image_infos(post, uploads, removed: set[str]) -> list[ImageInfo]:
+    """The post's kept images, then the readable new uploads (an unreadable one is reported
+    when the form is saved)."""
     infos = []
     if post is not None:
-        for image in post.images.all():
-            infos.append(
-                ImageInfo(
-                    width=image.width,
-                    height=image.height,
-                    size=image.image.size,
-                    format=services._format(image),
-                )
-            )
+        infos = [image.info for image in post.images.all() if str(image.pk) not in removed]
     for upload in uploads:
         try:
             infos.append(services.image_info(upload))
@@ -277,13 +270,9 @@ def post_preview(request: HttpRequest, restaurant_pk: int) -> HttpResponse:
     chosen = [accounts[key] for key in request.POST.getlist("accounts") if key in accounts]
     text = request.POST.get("text", "")
     link = request.POST.get("link", "")
-    removed = set(request.POST.getlist("remove_images"))
-    infos = _image_infos(post, request.FILES.getlist("images"))
-    if post is not None and removed:
-        kept = [str(image.pk) not in removed for image in post.images.all()]
-        infos = [
-            info for info, keep in zip(infos, kept + [True] * len(infos), strict=False) if keep
-        ]
+    infos = _image_infos(
+        post, request.FILES.getlist("images"), set(request.POST.getlist("remove_images"))
+    )
     previews = []
     for account in chosen:
         errors, warnings = post_problems(

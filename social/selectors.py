@@ -287,9 +287,7 @@ def review_queue(*, user: User, filters: ReviewFilters) -> QuerySet:
     if filters.overdue:
         overdue = ReviewTask.objects.filter(state=TaskState.OPEN, due_at__lt=timezone.now())
         queryset = queryset.filter(pk__in=overdue.values("review_id"))
-    return queryset.order_by(
-        "replied_at", Subquery(open_task.values("due_at")[:1]).asc(nulls_last=True), "-written_at"
-    )
+    return queryset.order_by("replied_at", F("due_at").asc(nulls_last=True), "-written_at")
 
 
 def review_get(*, user: User, pk: int) -> Review:
@@ -543,11 +541,6 @@ class Roi:
         return (self.value / self.monthly_price).quantize(Decimal("0.01"))
 
 
-def _decimal(value) -> Decimal:
-    """Settings read from an unsaved singleton carry the model's plain defaults."""
-    return value if isinstance(value, Decimal) else Decimal(str(value))
-
-
 def restaurant_roi(*, restaurant: Restaurant, month: dt.date) -> Roi:
     config = SocialSettings.load()
     month = month_start(month)
@@ -570,17 +563,17 @@ def restaurant_roi(*, restaurant: Restaurant, month: dt.date) -> Roi:
     terms = terms_in_force(restaurant_id=restaurant.pk, day=month)
     return Roi(
         month=month,
-        average_ticket=_decimal(ticket if ticket is not None else config.default_average_ticket),
+        average_ticket=ticket if ticket is not None else config.default_average_ticket,
         ticket_is_default=ticket is None,
         bookings=totals.get("bookings", 0.0),
         food_orders=totals.get("food_orders", 0.0),
         calls=totals.get("calls", 0.0),
         directions=totals.get("directions", 0.0),
-        guests_per_booking=_decimal(config.guests_per_booking),
-        guests_per_food_order=_decimal(config.guests_per_food_order),
-        call_conversion=_decimal(config.call_conversion),
-        direction_conversion=_decimal(config.direction_conversion),
-        guests_per_visit=_decimal(config.guests_per_visit),
+        guests_per_booking=config.guests_per_booking,
+        guests_per_food_order=config.guests_per_food_order,
+        call_conversion=config.call_conversion,
+        direction_conversion=config.direction_conversion,
+        guests_per_visit=config.guests_per_visit,
         monthly_price=terms.monthly_price if terms else None,
     )
 

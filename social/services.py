@@ -353,10 +353,12 @@ def _close_tasks(review: Review, by: User, at: dt.datetime) -> None:
     )
 
 
-def _check_may_reply(review: Review, by: User) -> None:
-    if not by.has_perm("social.reply_review"):
+def _check_may(user: User, perm: str, restaurant_id: int) -> None:
+    """The permission, and the restaurant inside the user's scope (checked again here because
+    services are also called by tasks, commands and admin actions)."""
+    if not user.has_perm(perm):
         raise PermissionDenied
-    if not Review.objects.visible_to(by).filter(pk=review.pk).exists():
+    if not Restaurant.objects.visible_to(user).filter(pk=restaurant_id).exists():
         raise PermissionDenied
 
 
@@ -364,7 +366,7 @@ def review_reply(*, review: Review, by: User, text: str) -> Review:
     """Send a reply through the platform (where it has a reply endpoint), record it and close the
     review's task. A failure leaves the review unanswered, with the typed text kept by the caller,
     and the error raised for the page to show."""
-    _check_may_reply(review, by)
+    _check_may(by, "social.reply_review", review.restaurant_id)
     text = (text or "").strip()
     if not text:
         raise ValidationError({"text": _("Write the reply first.")})
@@ -394,7 +396,7 @@ def review_reply(*, review: Review, by: User, text: str) -> Review:
 
 def review_mark_answered(*, review: Review, by: User, text: str = "") -> Review:
     """The reply was written on the platform itself (TripAdvisor, Facebook): record it."""
-    _check_may_reply(review, by)
+    _check_may(by, "social.reply_review", review.restaurant_id)
     now = timezone.now()
     with transaction.atomic():
         if review.network != Network.TRIPADVISOR:
@@ -432,13 +434,6 @@ def local_moment(*, day: dt.date, time: dt.time, tz_name: str) -> dt.datetime:
     return moment
 
 
-def _check_may_post(user: User, restaurant) -> None:
-    if not user.has_perm("social.manage_post"):
-        raise PermissionDenied
-    if not Restaurant.objects.visible_to(user).filter(pk=restaurant.pk).exists():
-        raise PermissionDenied
-
-
 def image_info(image_file) -> ImageInfo:
     """Read an uploaded image's size and format; anything Pillow cannot open is refused."""
     try:
@@ -469,7 +464,7 @@ def post_save(
 ) -> Post:
     """Create or edit a post and its targets, as a draft or keeping its schedule. Targets already
     published are kept as they are; a post published everywhere can no longer be edited."""
-    _check_may_post(by, restaurant)
+    _check_may(by, "social.manage_post", restaurant.pk)
     if any(account.restaurant_id != restaurant.pk for account in accounts):
         raise ValidationError({"accounts": _("Choose accounts of this restaurant.")})
     if not accounts:
@@ -497,8 +492,9 @@ def post_save(
         order = (post.images.aggregate(top=Max("order"))["top"] or 0) + 1
         for offset, (upload, info) in enumerate(zip(new_images or [], infos, strict=True)):
             PostImage.objects.create(
-                post=post, image=upload, width=info.width, height=info.height, order=order + offset
-            )
+                post=post, image=upload, width=info.width, height=info.height, size=info.size,
+                format=info.format, order=order + offset,
+            )  # fmt: skip
         wanted = {account.pk for account in accounts}
         post.publications.filter(state__in=(*OPEN_STATES, PublicationState.CANCELLED)).exclude(
             account_id__in=wanted
@@ -517,12 +513,7 @@ def post_save(
 
 def post_check(*, post: Post) -> list[str]:
     """Every reason the platforms would refuse the post, per target account."""
-    images = [
-        ImageInfo(
-            width=image.width, height=image.height, size=image.image.size, format=_format(image)
-        )
-        for image in post.images.all()
-    ]
+    images = [image.info for image in post.images.all()]
     errors: list[str] = []
     for publication in post.publications.select_related("account"):
         if publication.state == PublicationState.PUBLISHED:
@@ -534,17 +525,9 @@ def post_check(*, post: Post) -> list[str]:
     return errors
 
 
-def _format(image: PostImage) -> str:
-    name = image.image.name.lower()
-    for suffix, kind in ((".jpg", "JPEG"), (".jpeg", "JPEG"), (".png", "PNG"), (".gif", "GIF")):
-        if name.endswith(suffix):
-            return kind
-    return name.rsplit(".", 1)[-1].upper()
-
-
 def post_schedule(*, post: Post, by: User, at: dt.datetime, now: dt.datetime | None = None) -> Post:
     """Schedule the post's unpublished targets for `at` (an aware instant)."""
-    _check_may_post(by, post.restaurant)
+    _check_may(by, "social.manage_post", post.restaurant_id)
     now = now or timezone.now()
     if at < now - dt.timedelta(minutes=1):
         raise ValidationError({"time": _("Choose a moment in the future.")})
@@ -578,7 +561,7 @@ def post_publish_now(*, post: Post, by: User) -> Post:
 
 def post_unschedule(*, post: Post, by: User) -> Post:
     """Back to draft: the targets not yet published wait again."""
-    _check_may_post(by, post.restaurant)
+    _check_may(by, "social.manage_post", post.restaurant_id)
     with transaction.atomic():
         if post.publications.filter(state=PublicationState.PUBLISHING).exists():
             raise ValidationError(_("The post is being published; try again in a minute."))
@@ -591,7 +574,7 @@ def post_unschedule(*, post: Post, by: User) -> Post:
 
 
 def post_delete(*, post: Post, by: User) -> None:
-    _check_may_post(by, post.restaurant)
+    _check_may(by, "social.manage_post", post.restaurant_id)
     if post.publications.filter(
         state__in=(PublicationState.PUBLISHED, PublicationState.PUBLISHING)
     ).exists():
@@ -602,7 +585,7 @@ def post_delete(*, post: Post, by: User) -> None:
 def publication_retry(*, publication: Publication, by: User) -> Publication:
     """A failed publication goes back to the queue, due now, with what its earlier attempts left
     (so a post that did go out is found, not doubled)."""
-    _check_may_post(by, publication.post.restaurant)
+    _check_may(by, "social.manage_post", publication.post.restaurant_id)
     updated = Publication.objects.filter(pk=publication.pk, state=PublicationState.FAILED).update(
         state=PublicationState.SCHEDULED,
         due_at=timezone.now(),
@@ -718,7 +701,7 @@ def _post_settle(post: Post) -> None:
 
 
 def social_profile_update(*, restaurant, by: User, average_ticket) -> SocialProfile:
-    _check_may_post(by, restaurant)
+    _check_may(by, "social.manage_post", restaurant.pk)
     profile, _created = SocialProfile.objects.get_or_create(restaurant=restaurant)
     profile.average_ticket = average_ticket
     profile.full_clean()
@@ -733,7 +716,7 @@ def account_add(
     *, restaurant, by: User, network: str, external_id: str, name: str, url: str = ""
 ) -> SocialAccount:
     """An account without an OAuth flow (TripAdvisor, served by the company's API key)."""
-    _check_may_manage_accounts(by, restaurant)
+    _check_may(by, "social.manage_socialaccount", restaurant.pk)
     if SocialAccount.objects.filter(network=network, external_id=external_id).exists():
         raise ValidationError({"external_id": _("This account is already linked to a restaurant.")})
     account = SocialAccount(
@@ -748,13 +731,6 @@ def account_add(
         % {"network": account.get_network_display(), "name": account.name},
     )
     return account
-
-
-def _check_may_manage_accounts(user: User, restaurant) -> None:
-    if not user.has_perm("social.manage_socialaccount"):
-        raise PermissionDenied
-    if not Restaurant.objects.visible_to(user).filter(pk=restaurant.pk).exists():
-        raise PermissionDenied
 
 
 def asset_to_session(asset) -> dict:
@@ -773,7 +749,7 @@ def asset_to_session(asset) -> dict:
 def accounts_connect(*, restaurant, by: User, assets: list[dict]) -> int:
     """Link the chosen pages / business accounts / locations to the restaurant, or refresh the
     credentials of accounts already linked to it. One linked to another restaurant is refused."""
-    _check_may_manage_accounts(by, restaurant)
+    _check_may(by, "social.manage_socialaccount", restaurant.pk)
     count = 0
     with transaction.atomic():
         for asset in assets:
@@ -804,7 +780,7 @@ def accounts_connect(*, restaurant, by: User, assets: list[dict]) -> int:
 
 def account_disconnect(*, account: SocialAccount, by: User) -> SocialAccount:
     """Forget the credentials: the account stays with its history and waits for a reconnection."""
-    _check_may_manage_accounts(by, account.restaurant)
+    _check_may(by, "social.manage_socialaccount", account.restaurant_id)
     account.credentials = ""
     account.state = AccountState.NEEDS_RECONNECT
     account.last_error = _("Disconnected by %(user)s.") % {"user": by}
