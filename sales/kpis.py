@@ -20,7 +20,15 @@ from crm.enums import RequestStatus
 from crm.models import ConversionRequest, Zone
 from sales import services
 from sales.enums import ContractStatus, VisitKind, VisitStatus
-from sales.models import Contract, ContractTerm, SalesSettings, SalesTarget, Visit, add_months
+from sales.models import (
+    Contract,
+    ContractTerm,
+    SalesSettings,
+    SalesTarget,
+    Visit,
+    add_months,
+    parse_month,
+)
 
 
 @dataclass
@@ -31,18 +39,10 @@ class KpiFilters:
     end: date  # first day of the month after the last one
 
 
-def _month(value: str | None, default: date) -> date:
-    try:
-        year, month = (int(part) for part in (value or "").split("-"))
-        return date(year, month, 1)
-    except ValueError:
-        return default
-
-
 def filters_from_request(request: HttpRequest) -> KpiFilters:
     this_month = timezone.localdate().replace(day=1)
-    start = _month(request.GET.get("from"), add_months(this_month, -11))
-    last = _month(request.GET.get("to"), this_month)
+    start = parse_month(request.GET.get("from"), add_months(this_month, -11))
+    last = parse_month(request.GET.get("to"), this_month)
     if last < start:
         start, last = last, start
     agent = None

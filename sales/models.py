@@ -37,6 +37,19 @@ def add_months(day: date, months: int) -> date:
     raise ValueError(day)
 
 
+def first_of_month(day: date) -> date:
+    return day.replace(day=1)
+
+
+def parse_month(value: str | None, default: date) -> date:
+    """A YYYY-MM parameter as the first day of that month; `default` when it is not one."""
+    try:
+        year, month = (int(part) for part in (value or "").split("-"))
+        return date(year, month, 1)
+    except ValueError:
+        return default
+
+
 class Pack(SettingsModel):
     """A monthly social-media pack sold to restaurants (name and description in fr and en)."""
 

@@ -30,6 +30,7 @@ from sales.models import (
     Visit,
     VisitFormNode,
     add_months,
+    first_of_month,
 )
 
 # --- Contracts -------------------------------------------------------------------------------
@@ -314,10 +315,6 @@ def contracts_remind_ending(*, today: date | None = None) -> int:
 
 
 # --- Billing ---------------------------------------------------------------------------------
-
-
-def first_of_month(day: date) -> date:
-    return day.replace(day=1)
 
 
 def contract_month_starts(contract: Contract) -> list[date]:

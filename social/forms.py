@@ -98,14 +98,5 @@ class ReplyForm(forms.Form):
     )
 
 
-def month_param(value: str | None, default: dt.date) -> dt.date:
-    """A YYYY-MM query parameter as the first day of that month (the default when invalid)."""
-    try:
-        year, month = (int(part) for part in (value or "").split("-"))
-        return dt.date(year, month, 1)
-    except ValueError:
-        return default
-
-
 def this_month() -> dt.date:
     return timezone.localdate().replace(day=1)

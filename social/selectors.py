@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import User
 from crm.enums import ActivityKind
 from crm.models import Activity, Restaurant
-from sales.models import add_months
+from sales.models import add_months, first_of_month
 from sales.selectors import terms_in_force
 from social.enums import AccountState, PostStatus, PublicationState, Sentiment, TaskState
 from social.metrics import CHARTS, METRICS
@@ -88,17 +88,13 @@ class Period:
         return self.days > 92
 
 
-def month_start(day: dt.date) -> dt.date:
-    return day.replace(day=1)
-
-
 def _series(rows, period: Period) -> dict[str, dict[dt.date, float]]:
     """metric -> bucket (day or month) -> value; levels keep the bucket's last day."""
     series: dict[str, dict[dt.date, float]] = {}
     last_day: dict[tuple[str, dt.date], dt.date] = {}
     for row in rows:
         metric, day, value = row["metric"], row["day"], row["total"]
-        bucket = month_start(day) if period.monthly else day
+        bucket = first_of_month(day) if period.monthly else day
         values = series.setdefault(metric, {})
         if METRICS[metric].aggregate == "last":
             if day >= last_day.get((metric, bucket), day):
@@ -111,7 +107,7 @@ def _series(rows, period: Period) -> dict[str, dict[dt.date, float]]:
 
 def _buckets(period: Period) -> list[dt.date]:
     buckets = []
-    day = month_start(period.start) if period.monthly else period.start
+    day = first_of_month(period.start) if period.monthly else period.start
     while day <= period.end:
         buckets.append(day)
         day = add_months(day, 1) if period.monthly else day + dt.timedelta(days=1)
@@ -163,7 +159,7 @@ def restaurant_charts(*, restaurant: Restaurant, period: Period) -> dict:
     )
     review_months = {_month_key(row["month"]): row for row in reviews}
     month_buckets = []
-    day = month_start(period.start)
+    day = first_of_month(period.start)
     while day <= period.end:
         month_buckets.append(day)
         day = add_months(day, 1)
@@ -210,7 +206,7 @@ class Evolution:
 def restaurant_evolution(*, restaurant: Restaurant, month: dt.date) -> list[Evolution]:
     """Each metric for `month`, the month before and the same month a year earlier (one query
     for the metrics, one for the reviews)."""
-    month = month_start(month)
+    month = first_of_month(month)
     months = [add_months(month, -12), add_months(month, -1), month]
     ranges = Q()
     for start in months:
@@ -347,7 +343,7 @@ def response_stats(
         "review__network", "opened_at", "due_at", "answered_at"
     ):
         local = timezone.localtime(answered).date()
-        entry = stats.setdefault((network, month_start(local)), ResponseStats())
+        entry = stats.setdefault((network, first_of_month(local)), ResponseStats())
         entry.answered += 1
         entry.within_target += answered <= due
         entry.durations.append((answered - opened).total_seconds() / 3600)
@@ -457,8 +453,8 @@ def posts_quota(
     """The contract's posts per month against the posts scheduled or published that month (in
     the restaurant's time zone), `exclude_post` being the one being edited."""
     zone = ZoneInfo(restaurant.time_zone)
-    start = dt.datetime.combine(month_start(month), dt.time(), tzinfo=zone)
-    end = dt.datetime.combine(add_months(month_start(month), 1), dt.time(), tzinfo=zone)
+    start = dt.datetime.combine(first_of_month(month), dt.time(), tzinfo=zone)
+    end = dt.datetime.combine(add_months(first_of_month(month), 1), dt.time(), tzinfo=zone)
     used = Post.objects.filter(
         restaurant=restaurant,
         status__in=(PostStatus.SCHEDULED, PostStatus.DONE),
@@ -467,7 +463,7 @@ def posts_quota(
     )
     if exclude_post:
         used = used.exclude(pk=exclude_post)
-    terms = terms_in_force(restaurant_id=restaurant.pk, day=month_start(month))
+    terms = terms_in_force(restaurant_id=restaurant.pk, day=first_of_month(month))
     return PostsQuota(allowed=terms.posts_per_month if terms else None, used=used.count())
 
 
@@ -543,7 +539,7 @@ class Roi:
 
 def restaurant_roi(*, restaurant: Restaurant, month: dt.date) -> Roi:
     config = SocialSettings.load()
-    month = month_start(month)
+    month = first_of_month(month)
     totals = dict(
         MetricSnapshot.objects.filter(
             account__restaurant=restaurant,

@@ -19,10 +19,10 @@ from django.views.decorators.http import require_POST
 from crm import selectors as crm_selectors
 from crm.views import form_errors
 from sales.enums import Network
-from sales.models import add_months
+from sales.models import add_months, parse_month
 from social import selectors, services, tasks
 from social.enums import AccountState
-from social.forms import AccountForm, ProfileForm, month_param, this_month
+from social.forms import AccountForm, ProfileForm, this_month
 from social.metrics import CHARTS
 
 PAGE_SIZE = 50
@@ -48,8 +48,8 @@ def _period(request: HttpRequest) -> tuple[str, selectors.Period]:
     end = timezone.localdate() - dt.timedelta(days=1)
     key = request.GET.get("period", "90d")
     if key == "custom":
-        start = month_param(request.GET.get("from"), add_months(this_month(), -11))
-        last = month_param(request.GET.get("to"), this_month())
+        start = parse_month(request.GET.get("from"), add_months(this_month(), -11))
+        last = parse_month(request.GET.get("to"), this_month())
         end = min(add_months(last, 1) - dt.timedelta(days=1), end)
         if start <= end:
             return key, selectors.Period(start, end)
@@ -64,7 +64,7 @@ def _period(request: HttpRequest) -> tuple[str, selectors.Period]:
 def restaurant_social(request: HttpRequest, restaurant_pk: int) -> HttpResponse:
     restaurant = crm_selectors.restaurant_get(user=request.user, pk=restaurant_pk)
     period_key, period = _period(request)
-    month = month_param(request.GET.get("month"), add_months(this_month(), -1))
+    month = parse_month(request.GET.get("month"), add_months(this_month(), -1))
     accounts = selectors.restaurant_accounts(restaurant=restaurant)
     charts = selectors.restaurant_charts(restaurant=restaurant, period=period)
     posts = selectors.posts_published_by_month(
