@@ -7,17 +7,17 @@ property so pulled changes find their visit.
 
 import json
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from googleapiclient.discovery import build
 from googleapiclient.errors import HttpError
 
+from comadvisor.google_errors import google_outcome
 from sales.providers import (
     NeedsReconnect,
     Permanent,
-    RateLimited,
     RemoteEvent,
     RetryLater,
     SyncTokenExpired,
@@ -25,7 +25,6 @@ from sales.providers import (
 
 SCOPES = ["https://www.googleapis.com/auth/calendar.events"]
 VISIT_PROPERTY = "comadvisorVisit"
-RATE_LIMIT_REASONS = {"rateLimitExceeded", "userRateLimitExceeded", "quotaExceeded"}
 
 
 class Conflict(Permanent):
@@ -43,33 +42,15 @@ def event_id_for(visit_id: int) -> str:
     return f"{EVENT_PREFIX}{visit_id}"
 
 
-def _reason(error: HttpError) -> str:
-    try:
-        payload = json.loads(error.content.decode() or "{}")
-        return payload["error"]["errors"][0].get("reason", "")
-    except (ValueError, KeyError, IndexError, TypeError, AttributeError):
-        return ""
-
-
 def classify(error: HttpError, *, now: datetime | None = None) -> Exception:
-    """Map a Google error to the connector outcomes."""
+    """Google's outcomes, with the two the calendar handles itself: an event that exists already
+    (409) and one that is gone (404, 410)."""
     status = error.resp.status
-    reason = _reason(error)
-    now = now or timezone.now()
-    if status == 401:
-        return NeedsReconnect("Google refused the credentials (401)")
-    if status == 429 or (status == 403 and reason in RATE_LIMIT_REASONS):
-        retry_after = int(error.resp.get("retry-after", 0) or 0)
-        return RateLimited(
-            f"Google rate limit ({reason or status})", now + timedelta(seconds=max(retry_after, 60))
-        )
     if status == 409:
         return Conflict("event already exists (409)")
     if status in (404, 410):
         return Gone(f"gone ({status})")
-    if status >= 500:
-        return RetryLater(f"Google error {status}")
-    return Permanent(f"Google refused the request ({status} {reason})".strip())
+    return google_outcome(error, now=now)
 
 
 class GoogleCalendar:

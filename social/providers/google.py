@@ -22,7 +22,7 @@ from google.auth.exceptions import RefreshError, TransportError
 from googleapiclient.discovery import build, build_from_document
 from googleapiclient.errors import HttpError
 
-from comadvisor.connectors import ConnectorError
+from comadvisor.google_errors import google_outcome
 from sales.enums import Network
 from social.metrics import GOOGLE_PERFORMANCE_VERSION, api_metrics
 from social.providers import (
@@ -33,20 +33,12 @@ from social.providers import (
     PostContent,
     Provider,
     Published,
-    RateLimited,
     RemoteReview,
     RetryLater,
 )
 
 SCOPES = ["https://www.googleapis.com/auth/business.manage"]
 DISCOVERY_V4 = Path(__file__).parent / "discovery" / "mybusiness_v4.json"
-RATE_LIMIT_REASONS = {
-    "rateLimitExceeded",
-    "userRateLimitExceeded",
-    "quotaExceeded",
-    "RATE_LIMIT_EXCEEDED",
-    "RESOURCE_EXHAUSTED",
-}
 STARS = {"ONE": 1, "TWO": 2, "THREE": 3, "FOUR": 4, "FIVE": 5}
 REPLY_MAX_BYTES = 4096
 SUMMARY_MAX_CHARS = 1500
@@ -95,50 +87,12 @@ def build_v4(*, credentials=None, http=None):
     return build_from_document(_v4_document(), client_options=client_options(), **auth)
 
 
-def _error_details(error: HttpError) -> tuple[str, str, str]:
-    """(status, reason, message) of a Google error body, each possibly empty."""
-    try:
-        payload = json.loads(error.content.decode() or "{}")["error"]
-    except (ValueError, KeyError, TypeError, AttributeError, UnicodeDecodeError):
-        return "", "", ""
-    if not isinstance(payload, dict):
-        return "", "", str(payload)[:200]
-    reasons = [item.get("reason", "") for item in payload.get("errors") or []]
-    reasons += [item.get("reason", "") for item in payload.get("details") or []]
-    reason = next((item for item in reasons if item), "")
-    return payload.get("status", "") or "", reason, str(payload.get("message", ""))[:200]
-
-
-def classify(error: HttpError, *, now: dt.datetime | None = None) -> ConnectorError:
-    """Map a Google HTTP error to the connector outcomes."""
-    status = int(error.resp.status)
-    api_status, reason, message = _error_details(error)
-    now = now or timezone.now()
-    if status == 401:
-        return NeedsReconnect("Google refused the credentials (401)")
-    if status == 429 or (
-        status == 403 and (reason in RATE_LIMIT_REASONS or api_status in RATE_LIMIT_REASONS)
-    ):
-        try:
-            retry_after = int(error.resp.get("retry-after", 0) or 0)
-        except (TypeError, ValueError):
-            retry_after = 0
-        return RateLimited(
-            f"Google rate limit ({reason or api_status or status})",
-            now + dt.timedelta(seconds=retry_after or 60),
-        )
-    if status >= 500:
-        return RetryLater(f"Google error {status}")
-    detail = " ".join(part for part in (api_status or reason, message) if part)
-    return Permanent(f"Google refused the request ({status} {detail})".strip()[:300])
-
-
 def execute(request):
     """Run one request; every failure comes out as a connector outcome."""
     try:
         return request.execute(num_retries=0)
     except HttpError as error:
-        raise classify(error) from error
+        raise google_outcome(error) from error
     except RefreshError as error:
         raise NeedsReconnect("Google refused to refresh the access token") from error
     except (TransportError, httplib2.HttpLib2Error, OSError) as error:
