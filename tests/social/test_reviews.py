@@ -252,3 +252,15 @@ def test_response_statistics_median_p90_and_share_within_target(google, bistro):
     entry = stats[("google", dt.date(2026, 11, 1))]
     assert (entry.answered, entry.median_hours, entry.p90_hours) == (5, 3.0, 30.0)
     assert entry.share_within_target == 80.0
+
+
+def test_fetch_reviews_command_reports_each_account(google, facebook, capsys):
+    from django.core.management import call_command
+
+    call_command("fetch_reviews", "--full")
+
+    expected = Review.objects.count()
+    assert expected > 0
+    assert (
+        f"2 account(s): {expected} new review(s), 0 changed, 0 failed." in capsys.readouterr().out
+    )

@@ -1,10 +1,9 @@
 import datetime as dt
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
 
-from comadvisor.connectors import RetryLater
-from social.models import SocialAccount
-from social.selectors import fetchable_account_ids
+from social.management.fetching import fetch_each
 from social.services import metrics_fetch
 
 
@@ -26,21 +25,14 @@ class Command(BaseCommand):
         except ValueError as error:
             raise CommandError("dates must be YYYY-MM-DD") from error
         if since_day and until_day is None:
-            until_day = dt.date.today() - dt.timedelta(days=1)
-        ids = [account] if account else fetchable_account_ids()
-        stored = failed = skipped = 0
-        for account_obj in SocialAccount.objects.filter(pk__in=ids).select_related("restaurant"):
-            try:
-                outcome = metrics_fetch(account=account_obj, since=since_day, until=until_day)
-            except RetryLater as error:
-                failed += 1
-                self.stderr.write(f"{account_obj}: {error} (will be retried by the daily job)")
-                continue
-            if outcome.error:
-                failed += 1
-                self.stderr.write(f"{account_obj}: {outcome.error}")
-            skipped += outcome.skipped
-            stored += outcome.stored
+            until_day = timezone.localdate() - dt.timedelta(days=1)
+        asked, outcomes, failed = fetch_each(
+            self,
+            account_id=account,
+            fetch=lambda item: metrics_fetch(account=item, since=since_day, until=until_day),
+        )
+        stored = sum(outcome.stored for outcome in outcomes)
+        skipped = sum(outcome.skipped for outcome in outcomes)
         self.stdout.write(
-            f"{len(ids)} account(s): {stored} value(s) stored, {failed} failed, {skipped} skipped."
+            f"{asked} account(s): {stored} value(s) stored, {failed} failed, {skipped} skipped."
         )
