@@ -1,14 +1,9 @@
 """The connect flows' API side (social.oauth) on recorded responses: Graph through responses,
 Google through googleapiclient's HttpMockSequence. Nothing reaches the network."""
 
-import json
-from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-import responses
-from googleapiclient.http import HttpMockSequence
-from responses import matchers
 
 from sales.enums import Network
 from social.oauth import (
@@ -20,33 +15,23 @@ from social.oauth import (
     meta_exchange_code,
 )
 from social.providers import NeedsReconnect, Permanent
+from tests.social import recorded
+from tests.social.recorded import RecordingHttp, google_answer, strict_requests
 
-RECORDINGS = Path(__file__).parent / "recordings"
 GRAPH = "https://graph.facebook.com/v26.0"
 PAGE = "108456789012345"
 IG = "17841405822304914"
 REDIRECT = "https://crm.example/social/connect/meta/callback/"
 
 
-def recording(network: str, name: str) -> dict:
-    return json.loads((RECORDINGS / network / f"{name}.json").read_text())
+recording = recorded.recording
 
 
 def add(rsps, path: str, name: str, **query):
-    record = recording("facebook", name)
-    match = [matchers.query_param_matcher(query, strict_match=False)] if query else []
-    rsps.add(
-        "GET",
-        f"{GRAPH}/{path}",
-        json=record["body"],
-        status=record["status"],
-        headers=record["headers"],
-        match=match,
-    )
+    recorded.add(rsps, "GET", f"{GRAPH}/{path}", recording("facebook", name), **query)
 
 
-def query(call) -> dict:
-    return {key: values[-1] for key, values in parse_qs(urlsplit(call.request.url).query).items()}
+query = recorded.params
 
 
 @pytest.fixture(autouse=True)
@@ -61,12 +46,8 @@ def _oauth_settings(settings):
 
 @pytest.fixture
 def graph():
-    with responses.RequestsMock(assert_all_requests_are_fired=True) as rsps:
+    with strict_requests() as rsps:
         yield rsps
-        unmatched = [
-            call.request.url for call in rsps.calls if "registered mock" in str(call.response)
-        ]
-        assert unmatched == []
 
 
 # --- Meta ------------------------------------------------------------------------------------------
@@ -172,24 +153,6 @@ def test_meta_assets_expired_token_needs_reconnect(graph):
 # --- Google ----------------------------------------------------------------------------------------
 
 
-def google_recorded(name: str) -> tuple[dict, str]:
-    record = recording("google", name)
-    return {"status": str(record["status"]), **record["headers"]}, json.dumps(record["body"])
-
-
-class RecordingHttp(HttpMockSequence):
-    def __init__(self, responses):
-        super().__init__(responses)
-        self.requests = []
-
-    def request(
-        self, uri, method="GET", body=None, headers=None, redirections=1, connection_type=None
-    ):
-        parts = urlsplit(uri)
-        self.requests.append((method, parts.path, parse_qs(parts.query)))
-        return super().request(uri, method, body, headers, redirections, connection_type)
-
-
 def test_google_flow_asks_business_manage():
     flow = google_flow(
         redirect_uri="https://crm.example/social/connect/google/callback/", state="abc"
@@ -209,10 +172,10 @@ def test_google_flow_asks_business_manage():
 def test_google_assets_lists_the_locations_of_every_account():
     http = RecordingHttp(
         [
-            google_recorded("accounts_page1"),
-            google_recorded("accounts_page2"),
-            google_recorded("locations_chez_paul"),
-            google_recorded("locations_empty"),
+            google_answer("accounts_page1"),
+            google_answer("accounts_page2"),
+            google_answer("locations_chez_paul"),
+            google_answer("locations_empty"),
         ]
     )
 
@@ -234,7 +197,7 @@ def test_google_assets_lists_the_locations_of_every_account():
             credentials='{"token": "ya29"}',
         ),
     ]
-    assert [(method, path) for method, path, _query in http.requests] == [
+    assert [(method, path) for method, path, *_rest in http.requests] == [
         ("GET", "/v1/accounts"),
         ("GET", "/v1/accounts"),
         ("GET", "/v1/accounts/106433017228011234567/locations"),
@@ -245,7 +208,7 @@ def test_google_assets_lists_the_locations_of_every_account():
 
 
 def test_google_assets_unauthorised_needs_reconnect():
-    http = RecordingHttp([google_recorded("error_401")])
+    http = RecordingHttp([google_answer("error_401")])
 
     with pytest.raises(NeedsReconnect):
         google_assets('{"token": "ya29"}', http=http)

@@ -5,15 +5,12 @@ import datetime as dt
 import hashlib
 import hmac
 import json
-from pathlib import Path
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import urlsplit
 
 import pytest
 import requests
-import responses
 from django.utils import translation
 from facebook_business import apiconfig
-from responses import matchers
 
 from sales.enums import Network
 from social import metrics
@@ -30,10 +27,11 @@ from social.providers import (
     provider_for,
 )
 from social.providers.facebook import FacebookProvider
+from tests.social import recorded
+from tests.social.recorded import strict_requests
 
 PAGE = "108456789012345"
 GRAPH = "https://graph.facebook.com/v26.0"
-RECORDINGS = Path(__file__).parent / "recordings" / "facebook"
 NOW = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
 ALL_METRICS = (
     "page_follows,page_daily_follows_unique,page_media_view,page_total_media_view_unique,"
@@ -42,31 +40,14 @@ ALL_METRICS = (
 
 
 def recording(name: str) -> dict:
-    return json.loads((RECORDINGS / f"{name}.json").read_text())
+    return recorded.recording("facebook", name)
 
 
 def add(rsps, method: str, path: str, name: str, **query):
-    """Answer `method path` (and the query parameters given, if any) with a recording."""
-    record = recording(name)
-    match = [matchers.query_param_matcher(query, strict_match=False)] if query else []
-    rsps.add(
-        method,
-        f"{GRAPH}/{path}",
-        json=record["body"],
-        status=record["status"],
-        headers=record["headers"],
-        match=match,
-    )
+    recorded.add(rsps, method, f"{GRAPH}/{path}", recording(name), **query)
 
 
-def query(call) -> dict:
-    """The parameters of a recorded call (query string, or form body for a POST)."""
-    source = (
-        call.request.body if call.request.method == "POST" else urlsplit(call.request.url).query
-    )
-    if isinstance(source, bytes):
-        source = source.decode()
-    return {key: values[-1] for key, values in parse_qs(source or "").items()}
+query = recorded.params
 
 
 def path(call) -> str:
@@ -82,14 +63,8 @@ def _graph_settings(settings):
 
 @pytest.fixture
 def graph():
-    """Recorded Graph answers; every registered answer must be used, and no request may go
-    anywhere unregistered (responses refuses it, and this checks it was not swallowed)."""
-    with responses.RequestsMock(assert_all_requests_are_fired=True) as rsps:
+    with strict_requests() as rsps:
         yield rsps
-        unmatched = [
-            call.request.url for call in rsps.calls if "registered mock" in str(call.response)
-        ]
-        assert unmatched == []
 
 
 @pytest.fixture

@@ -3,8 +3,7 @@ googleapiclient's HttpMockSequence (never the network)."""
 
 import datetime as dt
 import json
-from pathlib import Path
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import urlsplit
 
 import httplib2
 import pytest
@@ -25,8 +24,8 @@ from social.providers import (
     provider_for,
 )
 from social.providers.google import DISCOVERY_V4, GoogleProvider, build_v4
+from tests.social.recorded import RecordingHttp, google_answer
 
-RECORDINGS = Path(__file__).parent / "recordings" / "google"
 ACCOUNT = "accounts/106433017228011234567"
 LOCATION = f"{ACCOUNT}/locations/4563819901457381234"
 NOW = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
@@ -43,31 +42,6 @@ CREDENTIALS = json.dumps(
         "expiry": "2026-03-02T10:00:00.000000Z",
     }
 )
-
-
-def recorded(name: str) -> tuple[dict, str]:
-    record = json.loads((RECORDINGS / f"{name}.json").read_text())
-    return {"status": str(record["status"]), **record["headers"]}, json.dumps(record["body"])
-
-
-class RecordingHttp(HttpMockSequence):
-    """HttpMockSequence that keeps each request (method, path, query, body); a response given
-    as an exception instance is raised instead, like a dropped connection."""
-
-    def __init__(self, responses):
-        super().__init__(responses)
-        self.requests = []
-
-    def request(
-        self, uri, method="GET", body=None, headers=None, redirections=1, connection_type=None
-    ):
-        parts = urlsplit(uri)
-        self.requests.append(
-            (method, parts.path, parse_qs(parts.query), json.loads(body) if body else None, uri)
-        )
-        if self._iterable and isinstance(self._iterable[0], BaseException):
-            raise self._iterable.pop(0)
-        return super().request(uri, method, body, headers, redirections, connection_type)
 
 
 @pytest.fixture(autouse=True)
@@ -155,7 +129,7 @@ def test_v4_discovery_document_is_shipped_with_the_methods_used():
 
 
 def test_fetch_metrics_one_call_for_all_daily_metrics(account):
-    google, http = provider(account, recorded("performance_two_days"))
+    google, http = provider(account, google_answer("performance_two_days"))
 
     result = google.fetch_metrics(dt.date(2026, 3, 1), dt.date(2026, 3, 2))
 
@@ -196,7 +170,7 @@ def test_fetch_metrics_one_call_for_all_daily_metrics(account):
 
 def test_fetch_metrics_accepts_a_bare_location_id(account):
     account.external_id = "4563819901457381234"
-    google, http = provider(account, recorded("performance_two_days"))
+    google, http = provider(account, google_answer("performance_two_days"))
 
     google.fetch_metrics(dt.date(2026, 3, 1), dt.date(2026, 3, 2))
 
@@ -207,7 +181,7 @@ def test_fetch_metrics_accepts_a_bare_location_id(account):
 
 def test_fetch_metrics_goes_to_the_configured_google_url(account, settings):
     settings.GOOGLE_API_URL = "http://127.0.0.1:8766/"
-    google, http = provider(account, recorded("performance_two_days"))
+    google, http = provider(account, google_answer("performance_two_days"))
 
     google.fetch_metrics(dt.date(2026, 3, 1), dt.date(2026, 3, 2))
 
@@ -220,7 +194,7 @@ def test_fetch_metrics_goes_to_the_configured_google_url(account, settings):
 
 
 def test_unauthorised_needs_reconnect(account):
-    google, _http = provider(account, recorded("error_401"))
+    google, _http = provider(account, google_answer("error_401"))
 
     with pytest.raises(NeedsReconnect) as raised:
         google.fetch_metrics(dt.date(2026, 3, 1), dt.date(2026, 3, 2))
@@ -238,7 +212,7 @@ def test_refresh_error_needs_reconnect(account):
 
 
 def test_too_many_requests_waits_for_retry_after(account, now):
-    google, _http = provider(account, recorded("error_429"))
+    google, _http = provider(account, google_answer("error_429"))
 
     with pytest.raises(RateLimited) as raised:
         google.fetch_metrics(dt.date(2026, 3, 1), dt.date(2026, 3, 2))
@@ -248,7 +222,7 @@ def test_too_many_requests_waits_for_retry_after(account, now):
 
 
 def test_quota_exceeded_403_waits_a_minute(account, now):
-    google, _http = provider(account, recorded("error_403_quota"))
+    google, _http = provider(account, google_answer("error_403_quota"))
 
     with pytest.raises(RateLimited) as raised:
         google.fetch_reviews(None)
@@ -257,7 +231,7 @@ def test_quota_exceeded_403_waits_a_minute(account, now):
 
 
 def test_permission_denied_is_permanent(account):
-    google, _http = provider(account, recorded("error_403_permission"))
+    google, _http = provider(account, google_answer("error_403_permission"))
 
     with pytest.raises(Permanent) as raised:
         google.fetch_reviews(None)
@@ -268,7 +242,7 @@ def test_permission_denied_is_permanent(account):
 
 
 def test_server_error_retries_later(account):
-    google, _http = provider(account, recorded("error_503"))
+    google, _http = provider(account, google_answer("error_503"))
 
     with pytest.raises(RetryLater) as raised:
         google.fetch_metrics(dt.date(2026, 3, 1), dt.date(2026, 3, 2))
@@ -297,7 +271,7 @@ def test_network_failure_retries_later(account, failure):
 
 
 def test_fetch_reviews_follows_next_page_token(account):
-    google, http = provider(account, recorded("reviews_page1"), recorded("reviews_page2"))
+    google, http = provider(account, google_answer("reviews_page1"), google_answer("reviews_page2"))
 
     reviews = google.fetch_reviews(None)
 
@@ -323,7 +297,7 @@ def test_fetch_reviews_follows_next_page_token(account):
 
 
 def test_fetch_reviews_stops_at_the_first_review_older_than_since(account):
-    google, http = provider(account, recorded("reviews_page1"), recorded("reviews_page2"))
+    google, http = provider(account, google_answer("reviews_page1"), google_answer("reviews_page2"))
 
     reviews = google.fetch_reviews(dt.datetime(2026, 2, 1, tzinfo=dt.UTC))
 
@@ -336,7 +310,7 @@ def test_fetch_reviews_stops_at_the_first_review_older_than_since(account):
 
 
 def test_fetch_reviews_stops_without_asking_the_next_page(account):
-    google, http = provider(account, recorded("reviews_page1"))
+    google, http = provider(account, google_answer("reviews_page1"))
 
     reviews = google.fetch_reviews(dt.datetime(2026, 3, 1, tzinfo=dt.UTC))
 
@@ -357,7 +331,7 @@ def test_fetch_reviews_needs_the_account_in_the_location_id(account):
 
 
 def test_reply_puts_the_reply_on_the_review(account):
-    google, http = provider(account, recorded("reply_saved"))
+    google, http = provider(account, google_answer("reply_saved"))
 
     google.reply(f"{LOCATION}/reviews/AbFvOqmU2Xb8T1", "Merci Camille, à très bientôt !")
 
@@ -370,7 +344,7 @@ def test_reply_puts_the_reply_on_the_review(account):
 
 
 def test_reply_of_4096_bytes_is_sent(account):
-    google, http = provider(account, recorded("reply_saved"))
+    google, http = provider(account, google_answer("reply_saved"))
 
     google.reply(f"{LOCATION}/reviews/AbFvOqmU2Xb8T1", "é" * 2048)
 
@@ -402,7 +376,7 @@ POST = Published(
 
 
 def test_publish_creates_a_local_post(account, now):
-    google, http = provider(account, recorded("local_post_created"))
+    google, http = provider(account, google_answer("local_post_created"))
     state, saved = {}, Checkpoints()
 
     assert google.publish(CONTENT, state=state, checkpoint=saved) == POST
@@ -420,7 +394,7 @@ def test_publish_creates_a_local_post(account, now):
 
 
 def test_publish_retry_after_sent_finds_the_post_and_does_not_create_again(account):
-    google, http = provider(account, recorded("local_posts_list"))
+    google, http = provider(account, google_answer("local_posts_list"))
     state = {"post_sent_at": "2026-03-02T09:00:00+00:00"}
 
     assert google.publish(CONTENT, state=state, checkpoint=Checkpoints()) == POST
@@ -429,7 +403,7 @@ def test_publish_retry_after_sent_finds_the_post_and_does_not_create_again(accou
 
 
 def test_publish_lost_response_then_retry_creates_one_post(account, now):
-    google, http = provider(account, TimeoutError("timed out"), recorded("local_posts_list"))
+    google, http = provider(account, TimeoutError("timed out"), google_answer("local_posts_list"))
     state, saved = {}, Checkpoints()
 
     with pytest.raises(RetryLater):
@@ -441,7 +415,9 @@ def test_publish_lost_response_then_retry_creates_one_post(account, now):
 
 
 def test_publish_retry_without_the_post_creates_it(account):
-    google, http = provider(account, recorded("local_posts_list"), recorded("local_post_created"))
+    google, http = provider(
+        account, google_answer("local_posts_list"), google_answer("local_post_created")
+    )
     state = {"post_sent_at": "2026-03-03T12:00:00+00:00"}
 
     assert google.publish(CONTENT, state=state, checkpoint=Checkpoints()) == POST

@@ -3,13 +3,10 @@ an unregistered URL fails the test): nothing reaches the network."""
 
 import datetime as dt
 import json
-from pathlib import Path
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import urlsplit
 
 import pytest
 import requests
-import responses
-from responses import matchers
 
 from sales.enums import Network
 from social.models import SocialAccount
@@ -24,12 +21,13 @@ from social.providers import (
     provider_for,
 )
 from social.providers.instagram import InstagramProvider
+from tests.social import recorded
+from tests.social.recorded import strict_requests
 
 IG = "17841405822304914"
 CONTAINER = "17889615691921648"
 MEDIA = "17920238422030506"
 GRAPH = "https://graph.facebook.com/v26.0"
-RECORDINGS = Path(__file__).parent / "recordings" / "instagram"
 NOW = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
 METRICS = "reach,views,total_interactions,follows_and_unfollows"
 CAPTION = "Nouveau menu de printemps !\n\nhttps://chezpaul.example/menu"
@@ -41,29 +39,14 @@ CONTENT = PostContent(
 
 
 def recording(name: str) -> dict:
-    return json.loads((RECORDINGS / f"{name}.json").read_text())
+    return recorded.recording("instagram", name)
 
 
 def add(rsps, method: str, path: str, name: str, **query):
-    record = recording(name)
-    match = [matchers.query_param_matcher(query, strict_match=False)] if query else []
-    rsps.add(
-        method,
-        f"{GRAPH}/{path}",
-        json=record["body"],
-        status=record["status"],
-        headers=record["headers"],
-        match=match,
-    )
+    recorded.add(rsps, method, f"{GRAPH}/{path}", recording(name), **query)
 
 
-def query(call) -> dict:
-    source = (
-        call.request.body if call.request.method == "POST" else urlsplit(call.request.url).query
-    )
-    if isinstance(source, bytes):
-        source = source.decode()
-    return {key: values[-1] for key, values in parse_qs(source or "").items()}
+query = recorded.params
 
 
 def calls(rsps) -> list[tuple[str, str]]:
@@ -79,12 +62,8 @@ def _graph_settings(settings):
 
 @pytest.fixture
 def graph():
-    with responses.RequestsMock(assert_all_requests_are_fired=True) as rsps:
+    with strict_requests() as rsps:
         yield rsps
-        unmatched = [
-            call.request.url for call in rsps.calls if "registered mock" in str(call.response)
-        ]
-        assert unmatched == []
 
 
 @pytest.fixture

@@ -2,13 +2,10 @@
 an unregistered URL fails the test): nothing reaches the network."""
 
 import datetime as dt
-import json
-from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
-import responses
 from django.utils import translation
 from responses import matchers
 
@@ -25,29 +22,21 @@ from social.providers import (
 )
 from social.providers.demo import DemoProvider
 from social.providers.tripadvisor import TripadvisorProvider
+from tests.social import recorded
+from tests.social.recorded import strict_requests
 
 API = "https://api.content.tripadvisor.com/api/v1"
 LOCATION = "8125427"
 REVIEWS = f"{API}/location/{LOCATION}/reviews"
-RECORDINGS = Path(__file__).parent / "recordings" / "tripadvisor"
 NOW = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
 
 
 def recording(name: str) -> dict:
-    return json.loads((RECORDINGS / f"{name}.json").read_text())
+    return recorded.recording("tripadvisor", name)
 
 
 def add(rsps, name: str, **query):
-    record = recording(name)
-    match = [matchers.query_param_matcher(query, strict_match=False)] if query else []
-    rsps.add(
-        "GET",
-        REVIEWS,
-        json=record["body"],
-        status=record["status"],
-        headers=record["headers"],
-        match=match,
-    )
+    recorded.add(rsps, "GET", REVIEWS, recording(name), **query)
 
 
 @pytest.fixture(autouse=True)
@@ -58,12 +47,8 @@ def _tripadvisor_settings(settings):
 
 @pytest.fixture
 def api():
-    with responses.RequestsMock(assert_all_requests_are_fired=True) as rsps:
+    with strict_requests() as rsps:
         yield rsps
-        unmatched = [
-            call.request.url for call in rsps.calls if "registered mock" in str(call.response)
-        ]
-        assert unmatched == []
 
 
 @pytest.fixture
