@@ -105,12 +105,14 @@ def _series(rows, period: Period) -> dict[str, dict[dt.date, float]]:
     return series
 
 
-def _buckets(period: Period) -> list[dt.date]:
+def _buckets(period: Period, *, monthly: bool | None = None) -> list[dt.date]:
+    """Each day of the period, or each month when `monthly` (by default: as the period wants)."""
+    monthly = period.monthly if monthly is None else monthly
     buckets = []
-    day = first_of_month(period.start) if period.monthly else period.start
+    day = first_of_month(period.start) if monthly else period.start
     while day <= period.end:
         buckets.append(day)
-        day = add_months(day, 1) if period.monthly else day + dt.timedelta(days=1)
+        day = add_months(day, 1) if monthly else day + dt.timedelta(days=1)
     return buckets
 
 
@@ -158,11 +160,7 @@ def restaurant_charts(*, restaurant: Restaurant, period: Period) -> dict:
         .order_by("month")
     )
     review_months = {_month_key(row["month"]): row for row in reviews}
-    month_buckets = []
-    day = first_of_month(period.start)
-    while day <= period.end:
-        month_buckets.append(day)
-        day = add_months(day, 1)
+    month_buckets = _buckets(period, monthly=True)
     return {
         "labels": [bucket.isoformat() for bucket in buckets],
         "monthly": period.monthly,

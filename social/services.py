@@ -500,13 +500,13 @@ def post_save(
             account_id__in=wanted
         ).delete()
         present = set(post.publications.values_list("account_id", flat=True))
-        state = PublicationState.DRAFT if post.status == PostStatus.DRAFT else None
+        draft = post.status == PostStatus.DRAFT
         for account_id in wanted - present:
             Publication.objects.create(
                 post=post,
                 account_id=account_id,
-                state=state or PublicationState.SCHEDULED,
-                due_at=None if state else post.scheduled_at,
+                state=PublicationState.DRAFT if draft else PublicationState.SCHEDULED,
+                due_at=None if draft else post.scheduled_at,
             )
     return post
 
