@@ -279,9 +279,8 @@ class GoogleProvider(Provider):
         if content.link:
             body["callToAction"] = {"actionType": "LEARN_MORE", "url": content.link}
         if content.image_urls:
-            body["media"] = [
-                {"mediaFormat": "PHOTO", "sourceUrl": url} for url in content.image_urls
-            ]
+            # A local post shows one photo; the composer warns that only the first is sent.
+            body["media"] = [{"mediaFormat": "PHOTO", "sourceUrl": content.image_urls[0]}]
         if sent_at is None:
             state["post_sent_at"] = timezone.now().isoformat()
         checkpoint(state)
