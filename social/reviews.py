@@ -16,7 +16,7 @@ from sales.enums import Network
 from sales.models import add_months
 from social import selectors, services
 from social.forms import ReplyForm, this_month
-from social.providers import provider_for
+from social.providers import replies_through_api
 
 PAGE_SIZE = 30
 
@@ -95,10 +95,6 @@ def review_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 )
             else:
                 return redirect("social:review_detail", pk=review.pk)
-    try:
-        can_send = provider_for(review.account).can_reply
-    except ConnectorError:
-        can_send = False
     return render(
         request,
         "social/review_detail.html",
@@ -108,7 +104,7 @@ def review_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "history": selectors.review_history(review=review),
             "form": form,
             "may_reply": may_reply,
-            "can_send": can_send,
+            "can_send": replies_through_api(review.network),
             "templates": selectors.reply_templates(
                 review=review, signature=request.user.get_display_name(), language=get_language()
             ),

@@ -28,6 +28,7 @@ __all__ = [
     "RemoteReview",
     "RetryLater",
     "provider_for",
+    "replies_through_api",
 ]
 
 
@@ -104,6 +105,12 @@ class Provider:
         so a retry after a timeout finds the post (or the Instagram container) instead of
         creating a second one."""
         raise Permanent("this network has no publishing endpoint")
+
+
+def replies_through_api(network: str) -> bool:
+    """Only Google Business Profile takes review replies through its API; the page shows the
+    send button from this, without building a connector."""
+    return network == Network.GOOGLE
 
 
 def provider_for(account) -> Provider:

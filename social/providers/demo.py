@@ -17,6 +17,7 @@ from social.providers import (
     Provider,
     Published,
     RemoteReview,
+    replies_through_api,
 )
 
 EPOCH = dt.date(2024, 1, 1)
@@ -71,7 +72,7 @@ class DemoProvider(Provider):
     @property
     def can_reply(self) -> bool:
         # As on the real platforms: only Google Business Profile takes replies through its API.
-        return self.account.network == Network.GOOGLE
+        return replies_through_api(self.account.network)
 
     @property
     def network(self) -> str:
