@@ -16,6 +16,7 @@ PYTEST_ARGS ?= -n auto
 setup: $(STAMP)
 
 $(STAMP): requirements.txt requirements-dev.txt
+	@scripts/os_packages.sh pdf
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	@$(PY) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11 or newer is needed"'
 	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip

@@ -46,6 +46,7 @@ ROLES: tuple[Role, ...] = (
             "social.view_socialaccount",
             "social.view_post",
             "social.view_review",
+            "reports.view_monthlyreport",
         ),
     ),
     Role(
@@ -66,6 +67,7 @@ ROLES: tuple[Role, ...] = (
             "sales.add_opportunity",
             "sales.change_opportunity",
             "social.view_socialaccount",
+            "field.use_field_kit",
         ),
     ),
     Role(
@@ -79,6 +81,7 @@ ROLES: tuple[Role, ...] = (
             "social.manage_post",
             "social.view_review",
             "social.view_connector_health",
+            "reports.manage_monthlyreport",
         ),
     ),
     Role(
@@ -134,7 +137,10 @@ IMPLIES: dict[str, tuple[str, ...]] = {
     "crm.view_client_restaurants": ("crm.view_restaurant", "crm.view_activity"),
     "crm.view_zone_restaurants": ("crm.view_restaurant", "crm.view_activity"),
     "crm.view_assigned_restaurants": ("crm.view_restaurant", "crm.view_activity"),
-    "crm.edit_own_prospects": ("crm.add_restaurant",),
+    # Field statistics (/stats/field/) have no model: their two permissions are implied by the
+    # agent's own-prospects right (their own figures) and by seeing every agent's targets.
+    "crm.edit_own_prospects": ("crm.add_restaurant", "reports.view_own_field_stats"),
+    "sales.view_salestarget": ("reports.view_all_field_stats",),
     "crm.manage_contact": (
         "crm.view_contact",
         "crm.add_contact",
@@ -171,7 +177,21 @@ IMPLIES: dict[str, tuple[str, ...]] = {
         "social.view_socialaccount",
     ),
     "social.reply_review": ("social.view_review",),
+    "reports.manage_monthlyreport": (
+        "reports.view_monthlyreport",
+        "reports.change_monthlyreport",
+    ),
     "social.view_all_reviews": ("social.view_review",),
+    # Admins and direction (who hold everything) fix, retry and discard field envelopes.
+    "field.manage_envelope": (
+        "field.view_envelope",
+        "field.change_envelope",
+        "field.view_journalentry",
+        "field.view_device",
+        "field.view_nameclash",
+        "field.view_dropfile",
+        "field.view_snapshot",
+    ),
     "sales.view_all_opportunities": (
         "sales.view_opportunity",
         "sales.add_opportunity",

@@ -27,9 +27,18 @@ NAVIGATION: tuple[NavItem, ...] = (
     NavItem("sales:agenda", _("Agenda"), "calendar3", perm="sales.view_visit"),
     NavItem("sales:pipeline", _("Pipeline"), "kanban", perm="sales.view_opportunity"),
     NavItem("sales:kpis", _("KPIs"), "graph-up", perm="sales.view_opportunity"),
+    NavItem(
+        "field_stats",
+        _("Field statistics"),
+        "bar-chart-line",
+        perm=("reports.view_own_field_stats", "reports.view_all_field_stats"),
+    ),
     NavItem("sales:contract_list", _("Contracts"), "file-earmark-text", perm="sales.view_contract"),
     NavItem("social:post_list", _("Posts"), "megaphone", perm="social.view_post"),
     NavItem("social:review_queue", _("Reviews"), "star-half", perm="social.view_review"),
+    NavItem(
+        "monthly_list", _("Monthly reports"), "file-earmark-pdf", perm="reports.view_monthlyreport"
+    ),
     NavItem("sales:invoice_list", _("Invoices"), "receipt", perm="sales.view_invoice"),
     NavItem(
         "crm:request_inbox",

@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "sales",
     "social",
     "reports",
+    "field",
 ]
 
 MIDDLEWARE = [
@@ -150,6 +151,11 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Worker processes. The daily fetches mostly wait on the platforms' answers, so more than the
+# cores; the shared call budgets (social.quotas) keep them inside the quotas.
+CELERY_WORKER_CONCURRENCY = env_int("WORKER_CONCURRENCY", 16)
+# The queue tasks go to and the worker reads (the social benchmark runs its worker on its own).
+CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_QUEUE", "celery")
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
@@ -305,5 +311,12 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"axes": {"level": "WARNING"}},
+    # WeasyPrint logs each rendering step at INFO and every CSS property it skips at WARNING.
+    "loggers": {
+        "axes": {"level": "WARNING"},
+        "weasyprint": {"level": "ERROR"},
+        "weasyprint.progress": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
+        "matplotlib": {"level": "WARNING"},
+    },
 }

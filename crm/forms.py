@@ -1,4 +1,5 @@
 from django import forms
+from django.conf import settings
 from django.db import models
 from django.forms.models import fields_for_model
 from django.utils.translation import gettext_lazy as _
@@ -75,6 +76,8 @@ class RestaurantForm(StyledFormMixin, forms.Form):
         self.fields["community_manager"].queryset = _users_with_role(RoleName.COMMUNITY_MANAGER)
         self.fields["review_manager"].queryset = _users_with_role(RoleName.REVIEW_MANAGER)
         self.fields["revisit_date"].widget = DateInput()
+        # Left empty, a restaurant speaks the site's default language.
+        self.fields["language"].required = False
         if not user.has_perm("crm.assign_restaurant"):
             for name in ASSIGNMENT_FIELDS:
                 del self.fields[name]
@@ -82,7 +85,10 @@ class RestaurantForm(StyledFormMixin, forms.Form):
         self.style_widgets()
 
     def restaurant_data(self) -> dict:
-        return {k: v for k, v in self.cleaned_data.items() if not k.startswith("cf_")}
+        data = {k: v for k, v in self.cleaned_data.items() if not k.startswith("cf_")}
+        if "language" in data and not data["language"]:
+            data["language"] = settings.LANGUAGE_CODE
+        return data
 
     def custom_data(self) -> dict:
         return {k[3:]: v for k, v in self.cleaned_data.items() if k.startswith("cf_")}

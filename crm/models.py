@@ -282,7 +282,19 @@ class Restaurant(models.Model):
     iban = models.CharField(_("IBAN"), max_length=34, blank=True)
     bic = models.CharField(_("BIC"), max_length=11, blank=True)
     time_zone = models.CharField(_("time zone"), max_length=50, default=settings.TIME_ZONE)
+    language = models.CharField(
+        _("language"),
+        max_length=8,
+        choices=settings.LANGUAGES,
+        default=settings.LANGUAGE_CODE,
+        help_text=_("The language of the client's reports and e-mails."),
+    )
     custom_data = models.JSONField(_("custom fields"), default=dict, blank=True)
+    # The UUID the offline field kit gave a prospect it created, by which its later actions
+    # refer to it before they know its id.
+    field_client_id = models.UUIDField(
+        _("offline id"), null=True, blank=True, unique=True, editable=False
+    )
     created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 

@@ -47,6 +47,7 @@ class RestaurantFilters:
     zone: int | None = None
     sales_agent: int | None = None
     community_manager: int | None = None
+    without_community_manager: bool = False
     segment: int | None = None
     city: str = ""
     archived: str = ""  # "" active only, "only" archived only, "all"
@@ -76,6 +77,8 @@ def restaurant_list(*, user: User, filters: RestaurantFilters) -> QuerySet:
         queryset = queryset.filter(sales_agent_id=filters.sales_agent)
     if filters.community_manager:
         queryset = queryset.filter(community_manager_id=filters.community_manager)
+    if filters.without_community_manager:
+        queryset = queryset.filter(community_manager__isnull=True)
     if filters.segment:
         queryset = queryset.filter(segment_id=filters.segment)
     if filters.city.strip():

@@ -2,6 +2,7 @@
 
 import base64
 import binascii
+import uuid
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
@@ -66,6 +67,7 @@ EDITABLE_FIELDS = (
     "payment_mode",
     "payment_days",
     "time_zone",
+    "language",
 )
 # What an agent may ask to change on a client (assignment goes through reassignment).
 CHANGE_REQUEST_FIELDS = (
@@ -243,12 +245,17 @@ def restaurant_create(
     data: Mapping[str, Any],
     custom: Mapping[str, Any] | None = None,
     confirm_duplicates: bool = False,
+    field_client_id: uuid.UUID | None = None,
 ) -> Restaurant:
-    """Create a prospect. Only the name is required; possible duplicates stop it until confirmed."""
+    """Create a prospect. Only the name is required; possible duplicates stop it until confirmed.
+
+    `field_client_id` is the UUID the offline field kit gave a prospect it created."""
     if not by.has_perm("crm.add_restaurant"):
         raise PermissionDenied
     data = normalize_identity(dict(data))
-    restaurant = Restaurant(created_by=by, status=RestaurantStatus.PROSPECT)
+    restaurant = Restaurant(
+        created_by=by, status=RestaurantStatus.PROSPECT, field_client_id=field_client_id
+    )
     _apply_fields(restaurant, data)
     if not restaurant.sales_agent_id and by.has_perm("crm.edit_own_prospects"):
         restaurant.sales_agent = by

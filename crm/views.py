@@ -51,6 +51,7 @@ def filters_from_request(request: HttpRequest) -> selectors.RestaurantFilters:
         zone=_int(params.get("zone")),
         sales_agent=_int(params.get("sales_agent")),
         community_manager=_int(params.get("community_manager")),
+        without_community_manager=params.get("community_manager") == "none",
         segment=_int(params.get("segment")),
         city=params.get("city", "")[:100],
         archived=params.get("archived", ""),

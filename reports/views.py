@@ -1,52 +1,348 @@
+from datetime import date, timedelta
+
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.utils import timezone
+from django.urls import reverse
+from django.utils import formats, timezone
+from django.utils.http import urlencode
+from django.utils.translation import gettext as _
 
+from accounts.models import User
 from comadvisor.health import health_report
-from reports import selectors
+from reports import monthly_selectors, selectors
+from reports.dashboard_cache import FigureCache
 from sales import selectors as sales_selectors
+from sales.enums import OPEN_STAGES, Stage
+from sales.models import SalesSettings, add_months, first_of_month
 from social import selectors as social_selectors
 
 
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
-    """The home page: one section per role the user holds."""
+    """The home page: one section per role the user holds, every figure a link to its list."""
     user = request.user
     roles = selectors.dashboard_roles(user=user)
+    held = {str(role) for role in roles}
+    today = timezone.localdate()
+    charts: dict[str, dict] = {}
     context = {
         "roles": roles,
         "team": selectors.team_by_role(user=user),
         "logins": selectors.recent_logins(user=user),
         "failed_logins": selectors.recent_failed_logins(user=user),
         "health": health_report() if user.is_staff else None,
+        "today": today,
+        "month": first_of_month(today),
+        "charts": charts,
     }
-    if user.has_perm("sales.view_contract") and (
-        user.has_perm("crm.edit_own_prospects") or user.has_perm("sales.manage_contract")
-    ):
-        # Agents and client managers: contracts ending within the admin-set number of days.
-        ending = sales_selectors.contract_list(
-            user=user, ending_within=sales_selectors.ending_soon_days()
+    # Admins may do what direction does: they get its overview (which reads every restaurant).
+    if held & {"admin", "direction"} and user.has_perm("crm.view_all_restaurants"):
+        context["direction"] = _direction(user, today, charts)
+    sales_settings = None
+    if held & {"client_manager", "sales_agent"}:
+        # Read, never created by a page view: an absent row means the defaults.
+        sales_settings = SalesSettings.objects.filter(pk=1).first() or SalesSettings()
+        days = sales_settings.contract_reminder_days
+        ending = sales_selectors.contract_list(user=user, ending_within=days)
+        context["ending_contracts"], context["ending_count"] = selectors.with_total(ending, 8)
+        context["ending_days"] = days
+    if held & {"client_manager", "accountant"}:
+        context["requests"] = selectors.pending_request_lists(user=user)
+    if "client_manager" in held:
+        context["without_community_manager"] = selectors.restaurants_without_community_manager(
+            user=user
         )
-        context["ending_contracts"] = list(ending[:8])
-        context["ending_days"] = sales_selectors.ending_soon_days()
-    if user.has_perm("crm.edit_own_prospects"):
-        today = timezone.localdate()
-        now = timezone.now()
-        context["agent_lists"] = True
-        context["to_revisit"] = [
+    if "sales_agent" in held:
+        context.update(_sales_agent(user, today, sales_settings, charts))
+    if "community_manager" in held:
+        context["social_day"] = social_selectors.community_manager_day(user=user)
+        context["reports_due"] = monthly_selectors.reports_due(user=user)
+    if "review_manager" in held:
+        context.update(_review_manager(user, today, charts))
+    if "accountant" in held:
+        months = selectors.month_starts(today, 2)
+        context["invoices"] = [
+            {
+                **row,
+                "url": _url("sales:invoice_list", month=f"{row['month']:%Y-%m}"),
+                "testid": testid,
+            }
+            for row, testid in zip(
+                selectors.invoiced_by_month(user=user, months=months),
+                ("invoices-last-month", "invoices-this-month"),
+                strict=True,
+            )
+        ]
+    return render(request, "reports/dashboard.html", context)
+
+
+def _url(name: str, **params) -> str:
+    url = reverse(name)
+    return f"{url}?{urlencode(params)}" if params else url
+
+
+def _month_label(month: date) -> str:
+    return formats.date_format(month, "M Y")
+
+
+def _kpis_url(month: date, **params) -> str:
+    return _url("sales:kpis", **params, **{"from": f"{month:%Y-%m}", "to": f"{month:%Y-%m}"})
+
+
+def _direction(user: User, today: date, charts: dict) -> dict:
+    """The company's overview. Every aggregate here reads the whole company: cached (see
+    reports.dashboard_cache and docs/decisions.md), shared by everyone who sees every restaurant."""
+    store = FigureCache(scope="all")
+    month = first_of_month(today)
+    months = selectors.month_starts(today, 12)
+    kpis = store.get(
+        "month_kpis",
+        lambda: selectors.month_kpis(month=month),
+        topics=("contracts", "visits", "conversions"),
+    )
+    billed = store.get(
+        "invoiced",
+        lambda: selectors.invoiced_by_month(user=user, months=months),
+        topics=("invoices",),
+    )
+    contracts = store.get(
+        "packs",
+        lambda: selectors.active_contracts_by_pack(user=user, day=today),
+        topics=("contracts",),
+        per_language=True,
+    )
+    flow = store.get(
+        "client_flow",
+        lambda: selectors.client_flow(user=user, months=months[-6:]),
+        topics=("contracts", "conversions"),
+    )
+    pipeline = store.get(
+        "pipeline", lambda: selectors.pipeline_by_stage(user=user), topics=("pipeline",)
+    )
+    reviews = store.get(
+        "reviews_within_target",
+        lambda: selectors.reviews_within_target(user=user, months=months),
+        topics=("reviews",),
+    )
+    last_month = add_months(month, -1)
+    on_time = store.get(
+        "reports_on_time",
+        lambda: monthly_selectors.reports_on_time(month=last_month),
+        topics=("reports",),
+    )
+    agents = store.get(
+        "agents",
+        lambda: selectors.activity_by_agent(user=user, month=month),
+        topics=("visits", "contracts"),
+    )
+
+    opportunities = "admin:sales_opportunity_changelist"
+    for row in billed:
+        row["url"] = _url("sales:invoice_list", month=f"{row['month']:%Y-%m}")
+    packs = contracts["packs"]
+    for row in packs:
+        row["url"] = (
+            _url("sales:contract_list", status="active", pack=row["code"])
+            if row["code"]
+            else _url("sales:contract_list", status="active")
+        )
+    for row in flow:
+        row["won_url"] = _url("crm:request_inbox", status="applied")
+        row["lost_url"] = _url("crm:restaurant_list", status="former")
+    for row in pipeline:
+        row["label"] = Stage(row["stage"]).label
+        row["url"] = _url(opportunities, stage__exact=row["stage"])
+    for row in reviews:
+        row["url"] = _url("social:review_queue", answered="yes")
+    for row in agents:
+        row["url"] = _kpis_url(month, agent=row["agent_id"])
+
+    charts["mrr"] = {
+        "type": "line",
+        "money": True,
+        "labels": [_month_label(row["month"]) for row in billed],
+        "datasets": [
+            {
+                "label": _("Billed (€)"),
+                "data": [float(row["total"]) for row in billed],
+                "urls": [row["url"] for row in billed],
+            }
+        ],
+    }
+    charts["packs"] = {
+        "type": "doughnut",
+        "labels": [row["name"] or _("Starting later") for row in packs],
+        "datasets": [
+            {
+                "label": _("Active contracts"),
+                "data": [row["count"] for row in packs],
+                "urls": [row["url"] for row in packs],
+            }
+        ],
+    }
+    charts["flow"] = {
+        "type": "bar",
+        "labels": [_month_label(row["month"]) for row in flow],
+        "datasets": [
+            {
+                "label": _("New clients"),
+                "data": [row["won"] for row in flow],
+                "urls": [row["won_url"] for row in flow],
+            },
+            {
+                "label": _("Lost clients"),
+                "data": [row["lost"] for row in flow],
+                "urls": [row["lost_url"] for row in flow],
+            },
+        ],
+    }
+    charts["pipeline"] = {
+        "type": "bar",
+        "money": True,
+        "labels": [str(row["label"]) for row in pipeline],
+        "datasets": [
+            {
+                "label": _("Monthly amount (€)"),
+                "data": [float(row["amount"]) for row in pipeline],
+                "urls": [row["url"] for row in pipeline],
+            }
+        ],
+    }
+    charts["reviews"] = {
+        "type": "line",
+        "percent": True,
+        "labels": [_month_label(row["month"]) for row in reviews],
+        "datasets": [
+            {
+                "label": _("Answered within target (%)"),
+                "data": [row["share"] for row in reviews],
+                "urls": [row["url"] for row in reviews],
+            }
+        ],
+    }
+    charts["agents"] = {
+        "type": "bar",
+        "horizontal": True,
+        "labels": [row["name"] for row in agents],
+        "datasets": [
+            {
+                "label": label,
+                "data": [row[key] for row in agents],
+                "urls": [row["url"] for row in agents],
+            }
+            for key, label in (
+                ("meetings", _("Meetings held")),
+                ("proposals", _("Proposals handed over")),
+                ("contracts", _("Contracts signed")),
+            )
+        ],
+    }
+    return {
+        "kpis": kpis,
+        "kpis_url": _kpis_url(month),
+        "mrr_url": _url("sales:contract_list", status="active"),
+        "billed": billed,
+        "billed_this_month": billed[-1],
+        "packs": packs,
+        "active_contracts": contracts["total"],
+        "flow": flow,
+        "this_month_flow": flow[-1],
+        "pipeline": pipeline,
+        "pipeline_total": sum(row["amount"] for row in pipeline),
+        "pipeline_count": sum(row["count"] for row in pipeline),
+        "pipeline_url": _url(opportunities, stage__in=",".join(OPEN_STAGES)),
+        "reviews": reviews,
+        "reviews_this_month": reviews[-1],
+        "agents": agents,
+        "reports_on_time": on_time,
+        "reports_url": _url("monthly_list", month=f"{last_month:%Y-%m}"),
+    }
+
+
+def _sales_agent(user: User, today: date, sales_settings: SalesSettings, charts: dict) -> dict:
+    now = timezone.now()
+    month = first_of_month(today)
+    start = selectors.local_midnight(today)
+    pipeline = selectors.pipeline_by_stage(user=user, owner=user)
+    for row in pipeline:
+        row["label"] = Stage(row["stage"]).label
+    charts["my_pipeline"] = {
+        "type": "bar",
+        "money": True,
+        "labels": [str(row["label"]) for row in pipeline],
+        "datasets": [
+            {
+                "label": _("Monthly amount (€)"),
+                "data": [float(row["amount"]) for row in pipeline],
+                "urls": [reverse("sales:pipeline")] * len(pipeline),
+            }
+        ],
+    }
+    return {
+        "agent_lists": True,
+        "today_visits": list(
+            sales_selectors.agenda_events(
+                user=user, agent=user, start=start, end=start + timedelta(days=1)
+            )
+        ),
+        "to_revisit": [
             (restaurant, (restaurant.revisit_date - today).days)
             for restaurant in sales_selectors.revisit_list(agent=user)
-        ]
-        context["not_seen"] = [
+        ],
+        "not_seen": [
             (
                 restaurant,
                 (now - restaurant.last_visit_at).days if restaurant.last_visit_at else None,
             )
             for restaurant in sales_selectors.not_seen_list(agent=user)
-        ]
-    if user.has_perm("social.manage_post") and not user.has_perm("crm.view_all_restaurants"):
-        context["social_day"] = social_selectors.community_manager_day(user=user)
-    if user.has_perm("social.reply_review"):
-        context["reviews_overdue"] = social_selectors.overdue_count(user=user)
-    return render(request, "reports/dashboard.html", context)
+        ],
+        "target": selectors.target_progress(
+            agent=user, month=month, bonus_rate=sales_settings.bonus_rate
+        ),
+        "target_url": _kpis_url(month),
+        "my_pipeline": pipeline,
+        "my_pipeline_total": sum(row["amount"] for row in pipeline),
+        "my_pipeline_count": sum(row["count"] for row in pipeline),
+    }
+
+
+def _review_manager(user: User, today: date, charts: dict) -> dict:
+    months = selectors.month_starts(today, 12)
+    # Statistics of the user's own queue: cached per user, invalidated by any review write.
+    trend = FigureCache(scope=f"user:{user.pk}").get(
+        "response_time",
+        lambda: selectors.response_time_trend(user=user, months=months),
+        topics=("reviews",),
+    )
+    answered_url = _url("social:review_queue", answered="yes")
+    charts["response_time"] = {
+        "type": "line",
+        "dual": True,
+        "labels": [_month_label(row["month"]) for row in trend],
+        "datasets": [
+            {
+                "label": _("Median response time (hours)"),
+                "data": [row["median_hours"] for row in trend],
+                "urls": [answered_url] * len(trend),
+            },
+            {
+                "label": _("90th percentile (hours)"),
+                "data": [row["p90_hours"] for row in trend],
+                "urls": [answered_url] * len(trend),
+            },
+            {
+                "label": _("Answered within target (%)"),
+                "data": [row["share"] for row in trend],
+                "urls": [answered_url] * len(trend),
+                "yAxisID": "y1",
+            },
+        ],
+    }
+    return {
+        "reviews_overdue": social_selectors.overdue_count(user=user),
+        "reviews_unanswered": selectors.unanswered_review_count(user=user),
+        "response_trend": trend,
+        "response_this_month": trend[-1],
+        "answered_url": answered_url,
+    }

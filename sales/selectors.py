@@ -22,10 +22,20 @@ def _with_terms(queryset: QuerySet) -> QuerySet:
     )
 
 
-def contract_list(*, user: User, status: str = "", ending_within: int | None = None) -> QuerySet:
+def contract_list(
+    *, user: User, status: str = "", ending_within: int | None = None, pack: str = ""
+) -> QuerySet:
     queryset = _with_terms(Contract.objects.visible_to(user))
     if status in ContractStatus.values:
         queryset = queryset.filter(status=status)
+    if pack:
+        # The pack of the terms in force today (an upgrade moves the contract to its new pack).
+        in_force = ContractTerm.objects.filter(
+            contract=OuterRef("pk"), starts_on__lte=timezone.localdate()
+        ).order_by("-starts_on")
+        queryset = queryset.annotate(
+            pack_in_force=Subquery(in_force.values("pack__code")[:1])
+        ).filter(pack_in_force=pack)
     if ending_within is not None:
         today = timezone.localdate()
         queryset = queryset.filter(

@@ -400,6 +400,8 @@ def _check_visit_rights(by: User, restaurant: Restaurant, agent: User) -> None:
 def answers_from_nodes(node_ids: Iterable[int]) -> list[dict]:
     """Check chosen options against the tree and keep their labels as they read today."""
     chosen = set(node_ids)
+    if not chosen:
+        return []
     nodes = {node.pk: node for node in VisitFormNode.objects.filter(active=True)}
     answers = []
     per_group: dict[int, int] = {}
@@ -441,9 +443,11 @@ def _tree_order(nodes: Iterable[VisitFormNode]) -> dict[int, int]:
     return positions
 
 
-def _visit_day_bounds(day: date) -> None:
+def _visit_day_bounds(day: date, backdate_days: int | None = None) -> None:
     today = timezone.localdate()
-    oldest = today - timedelta(days=SalesSettings.load().visit_backdate_days)
+    if backdate_days is None:
+        backdate_days = SalesSettings.load().visit_backdate_days
+    oldest = today - timedelta(days=backdate_days)
     if day > today:
         raise ValidationError({"day": _("A visit cannot be recorded in the future.")})
     if day < oldest:
@@ -482,10 +486,13 @@ def visit_record_today(
     pack_offered: Pack | None = None,
     revisit_date: date | None = None,
     origin: str = "",
+    backdate_days: int | None = None,
 ) -> Visit:
-    """ "Visit today": a done visit, dated today or back within the admin bound, never ahead."""
+    """ "Visit today": a done visit, dated today or back within the admin bound, never ahead.
+
+    `backdate_days` replaces the sales settings' bound (the field kit has its own)."""
     _check_visit_rights(by, restaurant, by)
-    _visit_day_bounds(day)
+    _visit_day_bounds(day, backdate_days)
     now = timezone.localtime()
     start = timezone.make_aware(datetime.combine(day, now.time().replace(second=0, microsecond=0)))
     if start > timezone.now():

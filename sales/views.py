@@ -24,10 +24,12 @@ PAGE_SIZE = 50
 def contract_list(request: HttpRequest) -> HttpResponse:
     status = request.GET.get("status", "")
     ending = request.GET.get("ending") == "1"
+    pack = request.GET.get("pack", "")[:40]
     queryset = selectors.contract_list(
         user=request.user,
         status=status,
         ending_within=selectors.ending_soon_days() if ending else None,
+        pack=pack,
     )
     page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
@@ -39,6 +41,7 @@ def contract_list(request: HttpRequest) -> HttpResponse:
             "page": page,
             "status": status,
             "ending": ending,
+            "pack": pack,
             "statuses": ContractStatus.choices,
             "query": query.urlencode(),
         },

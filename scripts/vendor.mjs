@@ -41,6 +41,12 @@ const files = {
     ["dist/signature_pad.umd.min.js.map", "signature_pad.umd.min.js.map"],
     ["LICENSE", "LICENSE"],
   ],
+  dexie: [
+    ["dist/dexie.min.js", "dexie.min.js"],
+    ["dist/dexie.min.js.map", "dexie.min.js.map"],
+    ["LICENSE", "LICENSE"],
+    ["NOTICE", "NOTICE"],
+  ],
 };
 const folders = {
   bootstrap: "bootstrap",
@@ -50,6 +56,7 @@ const folders = {
   fullcalendar: "fullcalendar",
   "chart.js": "chartjs",
   "@fullcalendar/core": "fullcalendar",
+  dexie: "dexie",
 };
 
 // Each target folder is emptied once, before any package writes into it.

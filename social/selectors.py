@@ -88,13 +88,17 @@ class Period:
         return self.days > 92
 
 
-def _series(rows, period: Period) -> dict[str, dict[dt.date, float]]:
-    """metric -> bucket (day or month) -> value; levels keep the bucket's last day."""
+def _series(
+    rows, period: Period, *, monthly: bool | None = None
+) -> dict[str, dict[dt.date, float]]:
+    """metric -> bucket (day or month, as the period wants unless `monthly` says) -> value;
+    levels keep the bucket's last day."""
+    monthly = period.monthly if monthly is None else monthly
     series: dict[str, dict[dt.date, float]] = {}
     last_day: dict[tuple[str, dt.date], dt.date] = {}
     for row in rows:
         metric, day, value = row["metric"], row["day"], row["total"]
-        bucket = first_of_month(day) if period.monthly else day
+        bucket = first_of_month(day) if monthly else day
         values = series.setdefault(metric, {})
         if METRICS[metric].aggregate == "last":
             if day >= last_day.get((metric, bucket), day):
@@ -131,6 +135,17 @@ def _daily_totals(restaurant: Restaurant, start: dt.date, end: dt.date):
         .annotate(total=Sum("value"))
         .order_by("day")
     )
+
+
+def restaurant_monthly_series(
+    *, restaurant: Restaurant, first: dt.date, last: dt.date
+) -> dict[str, dict[dt.date, float]]:
+    """metric -> first day of month -> the month's value (levels at the month's last day), for the
+    months from `first` to `last` (one query)."""
+    period = Period(
+        first_of_month(first), add_months(first_of_month(last), 1) - dt.timedelta(days=1)
+    )
+    return _series(_daily_totals(restaurant, period.start, period.end), period, monthly=True)
 
 
 def restaurant_charts(*, restaurant: Restaurant, period: Period) -> dict:
@@ -281,7 +296,10 @@ def review_queue(*, user: User, filters: ReviewFilters) -> QuerySet:
     if filters.overdue:
         overdue = ReviewTask.objects.filter(state=TaskState.OPEN, due_at__lt=timezone.now())
         queryset = queryset.filter(pk__in=overdue.values("review_id"))
-    return queryset.order_by("replied_at", F("due_at").asc(nulls_last=True), "-written_at")
+    # Unanswered first on every database (PostgreSQL sorts NULL last by default).
+    return queryset.order_by(
+        F("replied_at").asc(nulls_first=True), F("due_at").asc(nulls_last=True), "-written_at"
+    )
 
 
 def review_get(*, user: User, pk: int) -> Review:

@@ -160,6 +160,8 @@ class FetchOutcome:
     refused: dict | None = None
     error: str = ""
     skipped: bool = False
+    # A rate limit's end: the job tries the account again then.
+    retry_at: dt.datetime | None = None
 
 
 def metrics_fetch(
@@ -179,7 +181,7 @@ def metrics_fetch(
         account_record_failure(account=account, error=error)
         if isinstance(error, RetryLater):
             raise
-        return FetchOutcome(error=str(error))
+        return FetchOutcome(error=str(error), retry_at=getattr(error, "until", None))
     now = timezone.now()
     # Several API metrics may add into one desk metric (Google's impressions): sum per key first.
     totals: dict[tuple[str, dt.date], float] = {}
@@ -254,6 +256,7 @@ class ReviewsOutcome:
     unchanged: int = 0
     error: str = ""
     skipped: bool = False
+    retry_at: dt.datetime | None = None
 
 
 def reviews_fetch(*, account: SocialAccount, full: bool = False) -> ReviewsOutcome:
@@ -269,7 +272,7 @@ def reviews_fetch(*, account: SocialAccount, full: bool = False) -> ReviewsOutco
         account_record_failure(account=account, error=error)
         if isinstance(error, RetryLater):
             raise
-        return ReviewsOutcome(error=str(error))
+        return ReviewsOutcome(error=str(error), retry_at=getattr(error, "until", None))
     outcome = ReviewsOutcome()
     with transaction.atomic():
         existing = {

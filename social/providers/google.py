@@ -24,6 +24,7 @@ from googleapiclient.errors import HttpError
 
 from comadvisor.google_errors import google_outcome
 from sales.enums import Network
+from social import quotas
 from social.metrics import GOOGLE_PERFORMANCE_VERSION, api_metrics
 from social.providers import (
     MetricsResult,
@@ -87,8 +88,11 @@ def build_v4(*, credentials=None, http=None):
     return build_from_document(_v4_document(), client_options=client_options(), **auth)
 
 
-def execute(request):
-    """Run one request; every failure comes out as a connector outcome."""
+def execute(request, *budgets: str):
+    """Run one request once the call budgets `budgets` (social.quotas) allow it; every failure
+    comes out as a connector outcome."""
+    for budget in budgets:
+        quotas.acquire(budget)
     try:
         return request.execute(num_retries=0)
     except HttpError as error:
@@ -174,7 +178,7 @@ class GoogleProvider(Provider):
             dailyRange_endDate_month=until.month,
             dailyRange_endDate_day=until.day,
         )
-        body = execute(request)
+        body = execute(request, quotas.GOOGLE_PERFORMANCE)
         seen: dict[tuple[str, dt.date], float] = {}
         for group in body.get("multiDailyMetricTimeSeries") or []:
             for series in group.get("dailyMetricTimeSeries") or []:
@@ -212,7 +216,7 @@ class GoogleProvider(Provider):
             params = {"parent": parent, "pageSize": REVIEWS_PAGE_SIZE}
             if page_token:
                 params["pageToken"] = page_token
-            page = execute(reviews_api.list(**params))
+            page = execute(reviews_api.list(**params), quotas.GOOGLE_BUSINESS)
             for item in page.get("reviews") or []:
                 review = self._review(item)
                 if review is None:
@@ -250,7 +254,9 @@ class GoogleProvider(Provider):
         if not name.startswith("accounts/"):
             name = f"{self._v4_location()}/reviews/{review_external_id}"
         execute(
-            self.v4.accounts().locations().reviews().updateReply(name=name, body={"comment": text})
+            self.v4.accounts().locations().reviews().updateReply(name=name, body={"comment": text}),
+            quotas.GOOGLE_BUSINESS,
+            f"{quotas.GOOGLE_EDITS}:{self._v4_location()}",
         )
 
     # --- Publishing ------------------------------------------------------------------------------
@@ -284,7 +290,11 @@ class GoogleProvider(Provider):
         if sent_at is None:
             state["post_sent_at"] = timezone.now().isoformat()
         checkpoint(state)
-        post = execute(self.v4.accounts().locations().localPosts().create(parent=parent, body=body))
+        post = execute(
+            self.v4.accounts().locations().localPosts().create(parent=parent, body=body),
+            quotas.GOOGLE_BUSINESS,
+            f"{quotas.GOOGLE_EDITS}:{parent}",
+        )
         return Published(external_id=post["name"], url=post.get("searchUrl") or "")
 
     def _find_post(self, parent: str, summary: str, *, since: dt.datetime) -> Published | None:
@@ -294,7 +304,7 @@ class GoogleProvider(Provider):
             params = {"parent": parent, "pageSize": POSTS_PAGE_SIZE}
             if page_token:
                 params["pageToken"] = page_token
-            page = execute(posts_api.list(**params))
+            page = execute(posts_api.list(**params), quotas.GOOGLE_BUSINESS)
             for post in page.get("localPosts") or []:
                 created = parse_time(post.get("createTime"))
                 if created is not None and created < since:

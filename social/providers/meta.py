@@ -24,6 +24,7 @@ from comadvisor.connectors import (
     RateLimited,
     RetryLater,
 )
+from social import quotas
 from social.metrics import GRAPH_VERSION
 
 # Seconds before a Graph request is given up (then RetryLater).
@@ -41,6 +42,12 @@ RETRY_CODES = {-2, -1, 1, 2}
 PERMANENT_CODES = {10, 100, 368, 506, *range(200, 300)}
 USAGE_HEADERS = ("x-app-usage", "x-page-usage", "x-ad-account-usage")
 BUC_HEADER = "x-business-use-case-usage"
+# Shared pauses (social.quotas): the app's quota, and one business use case (a Page, an
+# Instagram account) by its id.
+APP_QUOTA = "meta-app"
+BUSINESS_QUOTA = "meta-business"
+# How long a quota at USAGE_HIGH pauses when Meta does not say when access comes back.
+USAGE_PAUSE = dt.timedelta(minutes=5)
 
 
 def _short(text: object, limit: int = 200) -> str:
@@ -83,6 +90,42 @@ def usage_percent(headers) -> float:
             if isinstance(entry.get(key), int | float)
         ]
     return max(figures, default=0)
+
+
+def _usage_figures(values) -> list[float]:
+    return [value for value in values if isinstance(value, int | float)]
+
+
+def share_pauses(headers, node_id: str | None, *, now: dt.datetime | None = None) -> None:
+    """Pause, for every worker, the quotas the usage headers report at USAGE_HIGH or above: the
+    app's (X-App-Usage), the Page's (X-Page-Usage, for the node called) and each business use
+    case (X-Business-Use-Case-Usage, until its estimated time to regain access)."""
+    now = now or timezone.now()
+    app = _json_header(headers, "x-app-usage")
+    if isinstance(app, dict) and max(_usage_figures(app.values()), default=0) >= USAGE_HIGH:
+        quotas.pause(APP_QUOTA, now + USAGE_PAUSE)
+    page = _json_header(headers, "x-page-usage")
+    if (
+        node_id
+        and isinstance(page, dict)
+        and max(_usage_figures(page.values()), default=0) >= USAGE_HIGH
+    ):
+        quotas.pause(f"{BUSINESS_QUOTA}:{node_id}", now + USAGE_PAUSE)
+    usage = _json_header(headers, BUC_HEADER)
+    if not isinstance(usage, dict):
+        return
+    for business_id, entries in usage.items():
+        for entry in entries if isinstance(entries, list) else []:
+            if not isinstance(entry, dict):
+                continue
+            figures = [entry.get(key) for key in ("call_count", "total_cputime", "total_time")]
+            regain = entry.get("estimated_time_to_regain_access")
+            if max(_usage_figures(figures), default=0) < USAGE_HIGH and not regain:
+                continue
+            wait = dt.timedelta(minutes=regain) if isinstance(regain, int | float) else None
+            quotas.pause(
+                f"{BUSINESS_QUOTA}:{business_id}", now + max(wait or USAGE_PAUSE, USAGE_PAUSE)
+            )
 
 
 def regain_minutes(headers) -> float | None:
@@ -137,23 +180,32 @@ def translated() -> Iterator[None]:
 
 class GraphApi(FacebookAdsApi):
     """FacebookAdsApi that also fails on an HTTP error status (the SDK alone takes a non-JSON
-    5xx body for a success) and reports every response's usage headers to `observer`."""
+    5xx body for a success), reports every response's usage headers to `observer`, shares the
+    quotas they say are nearly spent with the other workers, and makes no call under a paused
+    quota (RateLimited until it resumes)."""
 
     def __init__(self, session, api_version=None, observer: Callable[[float], None] | None = None):
         super().__init__(session, api_version)
         self.observer = observer
 
-    def _observe(self, headers) -> None:
+    def _observe(self, headers, node_id: str | None) -> None:
+        share_pauses(headers, node_id)
         if self.observer is not None:
             self.observer(usage_percent(headers))
 
     def call(self, method, path, params=None, headers=None, files=None, **kwargs):
+        node_id = None
+        if isinstance(path, list | tuple) and path:
+            node_id = str(path[0])
+            quotas.check_paused(APP_QUOTA, f"{BUSINESS_QUOTA}:{node_id}")
+        else:
+            quotas.check_paused(APP_QUOTA)
         try:
             response = super().call(method, path, params, headers, files, **kwargs)
         except FacebookRequestError as error:
-            self._observe(error.http_headers())
+            self._observe(error.http_headers(), node_id)
             raise
-        self._observe(response.headers())
+        self._observe(response.headers(), node_id)
         if (response.status() or 200) >= 400:
             raise FacebookRequestError(
                 "Call was not successful",

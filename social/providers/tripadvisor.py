@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 
 from comadvisor.connectors import ConnectorError
 from sales.enums import Network
+from social import quotas
 from social.providers import (
     NeedsReconnect,
     Permanent,
@@ -85,6 +86,7 @@ class TripadvisorProvider(Provider):
         if not key:
             raise NeedsReconnect("no TripAdvisor API key configured")
         url = f"{settings.TRIPADVISOR_API_URL.rstrip('/')}{path}"
+        quotas.acquire(quotas.TRIPADVISOR)
         try:
             response = self.session.get(
                 url,

@@ -140,7 +140,16 @@ def world() -> dict:
     ReviewTask.objects.create(
         review=review, assignee=users["review_manager"], due_at=timezone.now()
     )
+    from reports.models import MonthlyReport, ReportBatch
+
+    monthly = MonthlyReport.objects.create(
+        restaurant=client, month=date(2026, 10, 1), deadline=date(2026, 11, 10)
+    )
+    monthly.pdf.save("matrix.pdf", ContentFile(b"%PDF-1.4\n"), save=True)
+    batch = ReportBatch.objects.create(user=users["community_manager"], total=1)
     _WORLD.update(
+        monthly_report=monthly,
+        report_batch=batch,
         account=account,
         post=post,
         image=image,
@@ -281,6 +290,10 @@ MATRIX: list[Row] = [
     ),
     # --- Sales ---
     Row("sales:kpis", roles(403, admin=200, direction=200, client_manager=200, sales_agent=200)),
+    # Agents see their own field statistics; admins and direction choose an agent first (the
+    # PDF without one sends them back to the page's prompt).
+    Row("field_stats", roles(403, admin=200, direction=200, sales_agent=200)),
+    Row("field_stats_pdf", roles(403, admin=302, direction=302, sales_agent=200)),
     Row(
         "sales:pipeline", roles(403, admin=200, direction=200, client_manager=200, sales_agent=200)
     ),
@@ -510,4 +523,48 @@ MATRIX: list[Row] = [
         roles(200, sales_agent=403, accountant=403),
         kwargs=lambda: {"pk": world()["review"].pk},
     ),
+    Row(
+        "monthly_list",
+        roles(403, admin=200, direction=200, client_manager=200, community_manager=200),
+    ),
+    Row(
+        "monthly_detail",
+        roles(403, admin=200, direction=200, client_manager=200, community_manager=200),
+        kwargs=lambda: {"pk": world()["monthly_report"].pk},
+    ),
+    Row(
+        "monthly_preview",
+        roles(403, admin=200, direction=200, client_manager=200, community_manager=200),
+        kwargs=lambda: {"pk": world()["monthly_report"].pk},
+    ),
+    Row(
+        "monthly_pdf",
+        roles(403, admin=200, direction=200, client_manager=200, community_manager=200),
+        kwargs=lambda: {"pk": world()["monthly_report"].pk},
+    ),
+    Row(
+        "monthly_batch_start",
+        roles(403, admin=302, direction=302, community_manager=302),
+        method="post",
+    ),
+    Row(
+        # A batch is its starter's own: other managers get 404.
+        "monthly_batch",
+        roles(403, admin=404, direction=404, community_manager=200),
+        kwargs=lambda: {"pk": world()["report_batch"].pk},
+    ),
+    # The field kit's JSON API: sales agents (and admins, direction, who hold every permission);
+    # an expired session answers 401 so the offline client asks to log in again. The matrix
+    # posts a form, not {"envelopes": [...]}: 400 for those allowed in.
+    Row(
+        "field:api_envelopes",
+        roles(403, anonymous=401, admin=400, direction=400, sales_agent=400),
+        method="post",
+    ),
+    Row("field:api_snapshot", roles(403, anonymous=401, admin=200, direction=200, sales_agent=200)),
+    # The offline client: its page for those who may use the kit; the manifest and the service
+    # worker hold no data and are fetched by the browser on its own.
+    Row("field:shell", roles(403, admin=200, direction=200, sales_agent=200)),
+    Row("field:manifest", every(200, anonymous=200)),
+    Row("field_service_worker", every(200, anonymous=200)),
 ]

@@ -81,6 +81,7 @@ MIGRATION_DATA = [
     ("crm.migrations.0002_search_and_defaults", "create_defaults"),
     ("sales.migrations.0002_defaults", "create"),
     ("social.migrations.0002_defaults", "create"),
+    ("reports.migrations.0002_defaults", "create"),
 ]
 
 

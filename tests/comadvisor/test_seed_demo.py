@@ -33,7 +33,8 @@ def test_seed_demo_twice_adds_nothing_twice():
         DEMO_USERS
     )
     assert (
-        "(0 user(s), 0 restaurant(s), 0 contract(s) and 0 social account(s) created now)" in second
+        "(0 user(s), 0 restaurant(s), 0 contract(s), 0 social account(s) and 0 monthly report(s) created now)"
+        in second
     )
 
 

@@ -1,4 +1,5 @@
 import datetime as dt
+import uuid
 from decimal import Decimal
 
 import pytest
@@ -7,8 +8,18 @@ from django.utils import timezone
 from crm.models import Restaurant
 from sales import services as sales_services
 from sales.models import Pack
+from social import quotas
 from social.models import SocialAccount
 from tests.factories import RestaurantFactory
+
+
+@pytest.fixture(autouse=True)
+def _own_call_budgets(monkeypatch):
+    """Each test draws on call budgets and pauses of its own (a cache version), wide enough never
+    to make it wait; the budgets' own tests set theirs."""
+    monkeypatch.setattr(quotas, "CACHE_VERSION", uuid.uuid4().int % 2**31)
+    wide = quotas.Budget(limit=100_000, period=1, windows=1)
+    monkeypatch.setattr(quotas, "BUDGETS", dict.fromkeys(quotas.BUDGETS, wide))
 
 
 def make_bistro(*, community_manager, review_manager, client_manager) -> Restaurant:

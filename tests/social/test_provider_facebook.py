@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 
 import pytest
 import requests
-from django.utils import translation
+from django.utils import timezone, translation
 from facebook_business import apiconfig
 
 from sales.enums import Network
@@ -27,6 +27,7 @@ from social.providers import (
     provider_for,
 )
 from social.providers.facebook import FacebookProvider
+from social.providers.meta import translated
 from tests.social import recorded
 from tests.social.recorded import strict_requests
 
@@ -317,6 +318,33 @@ def test_high_usage_header_flags_the_provider(account, graph):
     provider.fetch_metrics(dt.date(2026, 3, 1), dt.date(2026, 3, 2))
 
     assert provider.usage_high is True
+    # The app's quota is nearly spent: every worker pauses its Graph calls, without a request.
+    calls = len(graph.calls)
+    with pytest.raises(RateLimited) as raised:
+        FacebookProvider(account).fetch_metrics(dt.date(2026, 3, 1), dt.date(2026, 3, 2))
+    assert len(graph.calls) == calls
+    assert raised.value.until > timezone.now() + dt.timedelta(minutes=4)
+
+
+def test_a_throttled_page_pauses_until_meta_says_and_other_pages_go_on(account, graph):
+    add(graph, "GET", f"{PAGE}/insights", "insights_without_follows")
+    add(graph, "GET", f"{PAGE}/", "page_name_throttled")
+    FacebookProvider(account).fetch_metrics(dt.date(2026, 3, 1), dt.date(2026, 3, 2))
+    calls = len(graph.calls)
+
+    with pytest.raises(RateLimited) as raised:
+        FacebookProvider(account).fetch_reviews(None)
+
+    assert len(graph.calls) == calls
+    regain = raised.value.until - timezone.now()
+    assert dt.timedelta(minutes=11) < regain <= dt.timedelta(minutes=12)
+    other = SocialAccount(
+        network=Network.FACEBOOK, external_id="999", credentials=account.credentials
+    )
+    add(graph, "GET", "999/", "page_followers_count")
+    with translated():
+        FacebookProvider(other).page.api_get(fields=["followers_count"])
+    assert len(graph.calls) == calls + 1
 
 
 # --- Reviews ---------------------------------------------------------------------------------------

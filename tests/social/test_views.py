@@ -232,3 +232,30 @@ def test_posts_of_a_draft_restaurant_filter_by_manager(client, direction, world,
     assert [post.pk for post in mine.context["page"]] == [world["post"].pk]
     assert list(nobody.context["page"]) == []
     assert Post.objects.count() == 1
+
+
+def test_queue_lists_open_reviews_by_due_time_before_answered_ones(
+    client, review_manager, bistro, google
+):
+    now = timezone.now()
+
+    def review(name, *, due_in=None, replied=False, written_days_ago=1):
+        made = Review.objects.create(
+            account=google, restaurant=bistro, network="google", external_id=name, rating=4,
+            author=name, written_at=now - dt.timedelta(days=written_days_ago), updated_at=now,
+            replied_at=now if replied else None,
+        )  # fmt: skip
+        if due_in is not None:
+            ReviewTask.objects.create(review=made, due_at=now + dt.timedelta(hours=due_in))
+        return made
+
+    review("answered", replied=True, written_days_ago=0)
+    review("later", due_in=30)
+    review("sooner", due_in=2)
+    review("no task", written_days_ago=3)
+    client.force_login(review_manager)
+
+    page = client.get(reverse("social:review_queue"))
+
+    names = [item.external_id for item in page.context["page"]]
+    assert names == ["sooner", "later", "no task", "answered"]

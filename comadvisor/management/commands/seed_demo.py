@@ -4,6 +4,7 @@ from django.db import transaction
 from accounts import demo as accounts_demo
 from comadvisor.models import SiteSettings
 from crm import demo as crm_demo
+from reports import demo as reports_demo
 from sales import demo as sales_demo
 from social import demo as social_demo
 
@@ -26,11 +27,13 @@ class Command(BaseCommand):
             restaurants = crm_demo.seed(restaurants=options["restaurants"])
             contracts = sales_demo.seed()
             accounts = social_demo.seed()
+            reports = reports_demo.seed()
         created = sum(1 for _user, was_created in users if was_created)
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo data ready ({created} user(s), {restaurants} restaurant(s), {contracts} "
-                f"contract(s) and {accounts} social account(s) created now)."
+                f"contract(s), {accounts} social account(s) and {reports} monthly report(s) "
+                "created now)."
             )
         )
         self.stdout.write("")

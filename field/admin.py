@@ -1,0 +1,177 @@
+import json
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+
+from field import services
+from field.enums import EnvelopeState
+from field.models import (
+    Device,
+    DropFile,
+    Envelope,
+    FieldSettings,
+    JournalEntry,
+    NameClash,
+    Snapshot,
+)
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Rows the pipeline writes; admins look, never edit by hand."""
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(FieldSettings)
+class FieldSettingsAdmin(admin.ModelAdmin):
+    fieldsets = (
+        (_("Offline data"), {"fields": ("freshness_hours", "idle_prospect_months",
+                                        "recent_activities", "visit_backdate_days",
+                                        "revisit_presets")}),
+        (_("Drop folder"), {"fields": ("drop_folder", "drop_folder_minutes")}),
+        (_("Rebuilding the offline data"), {"fields": ("rebuild_after_integration",
+                                                       "rebuild_nightly")}),
+        (_("Notifications and logs"), {"fields": ("notification_emails", "log_retention_days")}),
+    )  # fmt: skip
+
+    def has_add_permission(self, request) -> bool:
+        return super().has_add_permission(request) and not FieldSettings.objects.exists()
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    def save_model(self, request, obj, form, change) -> None:
+        services.field_settings_save(field_settings=obj, by=request.user)
+
+
+class EnvelopeForm(forms.ModelForm):
+    class Meta:
+        model = Envelope
+        fields = ["payload"]
+
+
+@admin.register(Envelope)
+class EnvelopeAdmin(admin.ModelAdmin):
+    """Quarantined envelopes are fixed here: correct the payload (its hash is recomputed), save,
+    then "Retry"; or "Discard" them (recorded in the journal, shown to the agent)."""
+
+    form = EnvelopeForm
+    list_display = ("name", "agent", "action", "state", "reason_code", "flag", "received_at",
+                    "decided_at")  # fmt: skip
+    list_filter = ("state", "reason_code", "flag", "action", "source")
+    search_fields = ("name", "agent__username", "agent__last_name", "reason")
+    list_select_related = ("agent",)
+    date_hierarchy = "received_at"
+    actions = ["retry", "discard"]
+    readonly_fields = (
+        "name", "agent", "device", "seq", "action", "schema", "made_at", "snapshot", "entity_kind",
+        "entity_id", "entity_client_id", "base_version", "hash", "raw_pretty", "source",
+        "source_file", "received_at", "state", "reason_code", "reason", "flag", "note",
+        "decided_at", "attempts", "restaurant", "purged_at",
+    )  # fmt: skip
+    fields = (
+        "name", "agent", "device", "seq", "action", "state", "reason_code", "reason", "flag",
+        "note", "restaurant", "payload", "hash", "entity_kind", "entity_id", "entity_client_id",
+        "base_version", "schema", "made_at", "snapshot", "source", "source_file", "received_at",
+        "decided_at", "attempts", "purged_at", "raw_pretty",
+    )  # fmt: skip
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is not None and obj.state == EnvelopeState.QUARANTINED:
+            return self.readonly_fields
+        return (*self.readonly_fields, "payload")
+
+    @admin.display(description=_("as received"))
+    def raw_pretty(self, obj: Envelope) -> str:
+        return format_html("<pre>{}</pre>", json.dumps(obj.raw, indent=2, ensure_ascii=False))
+
+    def save_model(self, request, obj, form, change) -> None:
+        if "payload" not in form.changed_data:
+            return
+        try:
+            services.envelope_fix(envelope=obj, by=request.user, payload=obj.payload)
+        except (ValidationError, PermissionDenied) as error:
+            messages.error(request, "; ".join(getattr(error, "messages", [str(error)])))
+
+    @admin.action(description=_("Retry the quarantined envelopes (after fixing them)"))
+    def retry(self, request, queryset) -> None:
+        if not request.user.has_perm("field.manage_envelope"):
+            raise PermissionDenied
+        done, failed = 0, []
+        for envelope in queryset.filter(state=EnvelopeState.QUARANTINED).order_by("seq", "pk"):
+            result = services.envelope_retry(envelope=envelope, by=request.user)
+            if result.state == EnvelopeState.INTEGRATED:
+                done += 1
+            else:
+                failed.append(f"{result.name}: {result.reason}")
+        if done:
+            messages.success(request, _("%(count)d envelope(s) integrated.") % {"count": done})
+        for line in failed:
+            messages.warning(request, _("Still quarantined: %(line)s") % {"line": line})
+
+    @admin.action(description=_("Discard the envelopes (recorded, shown to the agent)"))
+    def discard(self, request, queryset) -> None:
+        if not request.user.has_perm("field.manage_envelope"):
+            raise PermissionDenied
+        count = 0
+        for envelope in queryset.filter(
+            state__in=(EnvelopeState.QUARANTINED, EnvelopeState.PENDING)
+        ):
+            services.envelope_discard(envelope=envelope, by=request.user)
+            count += 1
+        messages.success(request, _("%(count)d envelope(s) discarded.") % {"count": count})
+
+
+@admin.register(JournalEntry)
+class JournalEntryAdmin(ReadOnlyAdmin):
+    list_display = ("name", "outcome", "reason", "at", "by")
+    list_filter = ("outcome",)
+    search_fields = ("name",)
+    list_select_related = ("by",)
+    date_hierarchy = "at"
+
+
+@admin.register(Device)
+class DeviceAdmin(ReadOnlyAdmin):
+    list_display = ("device", "agent", "last_seq", "first_seen_at", "last_seen_at")
+    search_fields = ("device", "agent__username")
+    list_select_related = ("agent",)
+
+
+@admin.register(Snapshot)
+class SnapshotAdmin(ReadOnlyAdmin):
+    list_display = ("agent", "generated_at", "size", "build_ms", "stale", "etag")
+    list_filter = ("stale",)
+    search_fields = ("agent__username",)
+    list_select_related = ("agent",)
+    exclude = ("body",)
+
+
+@admin.register(DropFile)
+class DropFileAdmin(ReadOnlyAdmin):
+    list_display = ("path", "outcome", "read_at", "size")
+    list_filter = ("outcome",)
+    search_fields = ("path", "envelope_name")
+
+
+@admin.register(NameClash)
+class NameClashAdmin(ReadOnlyAdmin):
+    list_display = ("envelope", "hash", "first_at", "last_at", "count")
+    search_fields = ("envelope__name",)
+    list_select_related = ("envelope",)

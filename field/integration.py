@@ -1,0 +1,679 @@
+"""Integration ("automate"): stored envelopes applied through the CRM and sales services.
+
+Invariants:
+- per device, envelopes are decided in `seq` order; an envelope waits (pending) until every
+  lower `seq` of its device is decided, so a gap holds the later ones until it is filled;
+- one database transaction per envelope: the service calls, the envelope's new state, its
+  journal row and the device's cursor commit together or not at all, so a crash leaves the
+  earlier envelopes integrated and the rest pending, and a rerun goes on from there;
+- a name is applied once: the device row is locked (SELECT … FOR UPDATE SKIP LOCKED on
+  PostgreSQL) for the envelope's transaction, so two integrators never work on one device at
+  the same time, and the journal's unique name would refuse a second application anyway;
+- an envelope that cannot be applied is quarantined with its reason, the others go on; nothing
+  is dropped: every stored name ends integrated, quarantined, discarded or stays pending.
+"""
+
+import logging
+from collections.abc import Callable, Iterable
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import DatabaseError, IntegrityError, connection, transaction
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from accounts.models import User
+from crm import services as crm_services
+from crm.enums import RequestStatus, RestaurantStatus
+from crm.models import ConversionRequest, Restaurant
+from field.enums import Action, EnvelopeState, Flag, Reason
+from field.envelopes import Invalid, check_envelope, parse_date, parse_time
+from field.models import Device, Envelope, FieldSettings, JournalEntry
+from field.prospects import (
+    CONVERSION_FIELDS,
+    check_fields,
+    comparable,
+    restaurant_values,
+    service_data,
+)
+from sales import services as sales_services
+from sales.enums import VisitKind
+from sales.models import Pack, SalesSettings
+
+logger = logging.getLogger(__name__)
+
+# Timeline entries of visits recorded from the field kit carry this origin.
+FIELD_ORIGIN = "field"
+# A save stamps `updated_at` a moment before it writes its history row: the first row within this
+# margin after `base_version` is that save, whose values the agent's data already shows.
+BASE_MARGIN = timedelta(seconds=1)
+PAYMENT_FIELDS = {"payment_mode", "payment_days", "iban", "bic", "signature"}
+
+
+@dataclass
+class Outcome:
+    restaurant: Restaurant | None = None
+    note: str = ""
+    flag: str = ""
+
+
+@dataclass
+class RunReport:
+    integrated: int = 0
+    quarantined: list[Envelope] = field(default_factory=list)
+    agents: set[int] = field(default_factory=set)
+
+    @property
+    def decided(self) -> int:
+        return self.integrated + len(self.quarantined)
+
+
+# --- Running -----------------------------------------------------------------------------------
+
+
+def integrate(*, agent_ids: Iterable[int] | None = None, notify: bool = True) -> RunReport:
+    """Integrate every device with pending envelopes (of `agent_ids` when given), then mark the
+    touched agents' snapshots for rebuilding and tell the admins of the quarantined ones."""
+    devices = Device.objects.filter(envelopes__state=EnvelopeState.PENDING)
+    if agent_ids is not None:
+        devices = devices.filter(agent_id__in=list(agent_ids))
+    report = RunReport()
+    context = _Context()
+    try:
+        with _commits_without_waiting_for_disk():
+            for device_id in devices.order_by("pk").values_list("pk", flat=True).distinct():
+                integrate_device(device_id=device_id, report=report, context=context)
+    finally:
+        # What was committed before a crash still gets its follow-up.
+        _after_run(report, notify=notify)
+    return report
+
+
+@contextmanager
+def _commits_without_waiting_for_disk():
+    """On PostgreSQL, the run's commits do not wait for the WAL to reach the disk
+    (synchronous_commit off, for this connection and this run only). A server crash may then
+    lose the last fraction of a second of integrations, never half of one (each transaction is
+    still atomic): those envelopes are stored durably since their upload and are pending again,
+    so the next run integrates them, once. Per-envelope transactions otherwise spend most of
+    their time waiting for the disk."""
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SET synchronous_commit TO OFF")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("RESET synchronous_commit")
+
+
+def _after_run(report: RunReport, *, notify: bool) -> None:
+    from field import services
+
+    if report.agents:
+        services.snapshots_mark_stale(agent_ids=report.agents)
+    if notify and report.quarantined:
+        services.notify_quarantined(report.quarantined)
+
+
+def integrate_device(*, device_id: int, report: RunReport, context: "_Context") -> None:
+    """Decide the device's envelopes in sequence order, one transaction each, until a gap (or
+    another integrator holding the device) stops it."""
+    while _integrate_next(device_id=device_id, report=report, context=context):
+        pass
+
+
+def _integrate_next(*, device_id: int, report: RunReport, context: "_Context") -> bool:
+    """Decide the device's next envelope; False when there is none to decide now."""
+    try:
+        with transaction.atomic():
+            # The device row is the integrators' mutex: another one holding it makes this one
+            # move on (SKIP LOCKED). The envelopes are read after the lock is held, by a
+            # statement of their own, so they show what the previous holder committed.
+            device = Device.objects.select_for_update(skip_locked=True).filter(pk=device_id).first()
+            if device is None:
+                return False
+            next_seq = device.last_seq + 1
+            candidates = list(
+                Envelope.objects.filter(
+                    device_id=device_id, state=EnvelopeState.PENDING, seq__lte=next_seq
+                ).order_by("seq", "received_at", "id")
+            )
+            if not candidates:
+                return _fill_decided_gap(device)
+            for envelope in candidates:
+                envelope.device = device
+            current = [envelope for envelope in candidates if envelope.seq == next_seq]
+            # Envelopes whose number was already decided under another name (a client that
+            # reused a number) are kept and shown, never applied in the wrong place.
+            reused = [envelope for envelope in candidates if envelope.seq < next_seq]
+            reused += current[1:]
+            for envelope in reused:
+                _quarantine_reused(envelope, device=device)
+            if not current:
+                report.quarantined += reused
+                return True
+            envelope = current[0]
+            # The common case needs no savepoint: a refusal rolls this transaction back and the
+            # quarantine is written by the next one.
+            outcome = _attempt(envelope, context=context)
+            decide(
+                envelope,
+                state=EnvelopeState.INTEGRATED,
+                restaurant=outcome.restaurant,
+                note=outcome.note,
+                flag=outcome.flag,
+                first=True,
+            )
+            Device.objects.filter(pk=device_id).update(last_seq=next_seq)
+        report.quarantined += reused
+        report.integrated += 1
+        report.agents.add(envelope.agent_id)
+        return True
+    except Refusal as refusal:
+        return _quarantine_next(device_id=device_id, refusal=refusal, report=report)
+
+
+def _fill_decided_gap(device: Device) -> bool:
+    """A number decided otherwise while it waited (an admin discarded it) fills the gap."""
+    if not Envelope.objects.filter(device_id=device.pk, seq=device.last_seq + 1).exists():
+        return False
+    Device.objects.filter(pk=device.pk).update(last_seq=device.last_seq + 1)
+    return True
+
+
+def _quarantine_reused(envelope: Envelope, *, device: Device) -> None:
+    decide(
+        envelope,
+        state=EnvelopeState.QUARANTINED,
+        code=Reason.SEQUENCE,
+        reason=_("sequence number %(seq)d of device %(device)s was already used")
+        % {"seq": envelope.seq, "device": device.device},
+    )
+
+
+def _quarantine_next(*, device_id: int, refusal: "Refusal", report: RunReport) -> bool:
+    """Record the refusal of the envelope the rolled-back transaction tried, if it is still the
+    device's next one (another integrator may have decided it meanwhile)."""
+    with transaction.atomic():
+        device = Device.objects.select_for_update(skip_locked=True).filter(pk=device_id).first()
+        if device is None:
+            return False
+        envelope = (
+            Envelope.objects.select_for_update()
+            .filter(pk=refusal.envelope_id, state=EnvelopeState.PENDING, seq=device.last_seq + 1)
+            .first()
+        )
+        if envelope is None:
+            return True
+        decide(envelope, state=EnvelopeState.QUARANTINED, code=refusal.code, reason=refusal.reason)
+        Device.objects.filter(pk=device_id).update(last_seq=envelope.seq)
+    report.quarantined.append(envelope)
+    report.agents.add(envelope.agent_id)
+    return True
+
+
+@transaction.atomic
+def envelope_retry(*, envelope_id: int, by: User) -> Envelope:
+    """Apply a quarantined envelope again (an admin fixed it), outside the sequence: its device
+    has moved past it when it was quarantined."""
+    envelope = Envelope.objects.get(pk=envelope_id)
+    Device.objects.select_for_update().get(pk=envelope.device_id)
+    envelope = Envelope.objects.select_for_update().select_related("device").get(pk=envelope_id)
+    if envelope.state != EnvelopeState.QUARANTINED:
+        raise ValidationError(_("Only a quarantined envelope can be retried."))
+    try:
+        with transaction.atomic():
+            outcome = _attempt(envelope, context=_Context())
+    except Refusal as refusal:
+        decide(
+            envelope,
+            state=EnvelopeState.QUARANTINED,
+            code=refusal.code,
+            reason=refusal.reason,
+            by=by,
+        )
+    else:
+        decide(
+            envelope,
+            state=EnvelopeState.INTEGRATED,
+            by=by,
+            restaurant=outcome.restaurant,
+            note=outcome.note,
+            flag=outcome.flag,
+        )
+    from field import services
+
+    services.snapshots_mark_stale(agent_ids=[envelope.agent_id])
+    return envelope
+
+
+class Refusal(Exception):
+    """An envelope that cannot be applied, with the reason it is quarantined for."""
+
+    def __init__(self, envelope_id: int, code: str, reason: str):
+        super().__init__(reason)
+        self.envelope_id, self.code, self.reason = envelope_id, code, reason
+
+
+class _Context:
+    """What a run reads once: the agents (their permission caches) and the settings."""
+
+    def __init__(self) -> None:
+        self.agents: dict[int, User] = {}
+        self.settings = FieldSettings.load()
+        self._backdate_days: int | None = self.settings.visit_backdate_days
+
+    def agent(self, agent_id: int) -> User:
+        if agent_id not in self.agents:
+            self.agents[agent_id] = User.objects.get(pk=agent_id)
+        return self.agents[agent_id]
+
+    @property
+    def backdate_days(self) -> int:
+        if self._backdate_days is None:
+            self._backdate_days = SalesSettings.load().visit_backdate_days
+        return self._backdate_days
+
+
+def _attempt(envelope: Envelope, *, context: _Context) -> Outcome:
+    """Apply one envelope through the services, or raise Refusal with the reason. A database
+    failure other than a constraint propagates: the envelope stays pending."""
+    agent = context.agent(envelope.agent_id)
+    envelope.agent = agent
+    with translation.override(agent.language or None):
+        try:
+            check_envelope(envelope)
+            if not agent.is_active or not agent.has_perm("field.use_field_kit"):
+                raise Invalid(Reason.RIGHTS, _("the agent may no longer use the field kit"))
+            return APPLIERS[envelope.action](envelope, agent, context)
+        except Invalid as error:
+            code, reason = error.code, error.message
+        except PermissionDenied as error:
+            code = Reason.RIGHTS
+            reason = str(error) or _("you may not do this on this restaurant")
+        except ValidationError as error:
+            code, reason = _validation_reason(error)
+        except IntegrityError as error:
+            code, reason = Reason.RULES, _("refused by the database: %(error)s") % {"error": error}
+        except DatabaseError:
+            raise
+        except Exception as error:  # a defect must not hold the device's later envelopes
+            logger.exception("Envelope %s failed", envelope.name)
+            code, reason = Reason.ERROR, f"{type(error).__name__}: {error}"
+    raise Refusal(envelope.pk, code, reason)
+
+
+def _validation_reason(error: ValidationError) -> tuple[str, str]:
+    if hasattr(error, "error_dict"):
+        keys = set(error.error_dict)
+        parts = []
+        for key, messages in error.message_dict.items():
+            label = key if key in PAYMENT_FIELDS or key == "__all__" else _field_label(key)
+            text = "; ".join(messages)
+            parts.append(text if key == "__all__" else f"{label}: {text}")
+        code = Reason.PAYMENT if keys & PAYMENT_FIELDS else Reason.RULES
+        return code, " — ".join(parts)
+    return Reason.RULES, "; ".join(error.messages)
+
+
+def _field_label(name: str) -> str:
+    try:
+        return crm_services.field_label(name)
+    except Exception:
+        return name
+
+
+def decide(
+    envelope: Envelope,
+    *,
+    state: str,
+    code: str = "",
+    reason: str = "",
+    by: User | None = None,
+    restaurant: Restaurant | None = None,
+    note: str = "",
+    flag: str = "",
+    first: bool = False,
+) -> None:
+    """Record an envelope's outcome on it and in the journal (one row per name; a later
+    decision by an admin updates the row and keeps the earlier one in its history). `first`:
+    the envelope was pending and never decided, so its journal row is new."""
+    first = first or (envelope.attempts == 0 and envelope.state == EnvelopeState.PENDING)
+    now = timezone.now()
+    envelope.state = state
+    envelope.reason_code = code if state != EnvelopeState.INTEGRATED else ""
+    envelope.reason = reason if state != EnvelopeState.INTEGRATED else ""
+    envelope.decided_at = now
+    envelope.restaurant = restaurant
+    envelope.note = note
+    envelope.flag = flag
+    envelope.attempts += state != EnvelopeState.DISCARDED
+    envelope.save(
+        update_fields=[
+            "state",
+            "reason_code",
+            "reason",
+            "decided_at",
+            "restaurant",
+            "note",
+            "flag",
+            "attempts",
+        ]
+    )
+    entry = None if first else JournalEntry.objects.filter(envelope=envelope).first()
+    if entry is None:
+        JournalEntry.objects.create(
+            name=envelope.name, envelope=envelope, outcome=state, reason=reason, at=now, by=by
+        )
+        return
+    if entry.outcome == EnvelopeState.INTEGRATED:
+        # The last guard: an integrated name is never decided again.
+        raise IntegrityError(f"{envelope.name} is already integrated")
+    entry.history = [
+        *entry.history,
+        {"outcome": entry.outcome, "reason": entry.reason, "at": entry.at.isoformat(),
+         "by": entry.by_id},
+    ]  # fmt: skip
+    entry.outcome, entry.reason, entry.at, entry.by = state, reason, now, by
+    entry.save(update_fields=["history", "outcome", "reason", "at", "by"])
+
+
+# --- Actions -------------------------------------------------------------------------------
+
+
+def _restaurant(
+    envelope: Envelope, agent: User, *, lock: bool = False, check_scope: bool = True
+) -> Restaurant:
+    """The restaurant the envelope is about, by id or by the offline id of its creation; one
+    outside the agent's scope is refused, not revealed (`check_scope=False` where the service
+    called next checks it itself)."""
+    queryset = Restaurant.objects.all()
+    if lock:
+        queryset = queryset.select_for_update()
+    if envelope.entity_id is not None:
+        restaurant = queryset.filter(pk=envelope.entity_id).first()
+    else:
+        restaurant = queryset.filter(field_client_id=envelope.entity_client_id).first()
+    if restaurant is None:
+        raise Invalid(
+            Reason.NOT_FOUND,
+            _("the restaurant no longer exists or its creation was not integrated"),
+        )
+    if check_scope and not Restaurant.objects.visible_to(agent).filter(pk=restaurant.pk).exists():
+        raise Invalid(Reason.RIGHTS, _("this restaurant is not in your portfolio"))
+    return restaurant
+
+
+def _text(payload: dict, key: str) -> str:
+    value = payload.get(key)
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise Invalid(Reason.SCHEMA, _("%(key)s must be text") % {"key": key})
+    return value
+
+
+def _answers(value: Any) -> list[int]:
+    """{"<group id>": ["<option id>", …]} (ids as strings or numbers) -> the option ids."""
+    if value in (None, {}, []):
+        return []
+    chosen: list[Any] = []
+    if isinstance(value, dict):
+        for group, options in value.items():
+            if not str(group).isdigit() or not isinstance(options, list):
+                raise Invalid(Reason.SCHEMA, _("the visit form's answers are unreadable"))
+            chosen += options
+    elif isinstance(value, list):
+        chosen = value
+    else:
+        raise Invalid(Reason.SCHEMA, _("the visit form's answers are unreadable"))
+    if not all(isinstance(option, int | str) and str(option).isdigit() for option in chosen):
+        raise Invalid(Reason.SCHEMA, _("the visit form's answers are unreadable"))
+    return [int(option) for option in chosen]
+
+
+def _visit(envelope: Envelope, agent: User, context: _Context) -> Outcome:
+    # The sales service refuses a restaurant outside the agent's scope.
+    restaurant = _restaurant(envelope, agent, check_scope=False)
+    payload = envelope.payload
+    day = parse_date(payload.get("date"), "date")
+    if day is None:
+        raise Invalid(Reason.SCHEMA, _("a visit needs its date"))
+    kind = payload.get("kind") or VisitKind.VISIT
+    if kind not in VisitKind.values:
+        raise Invalid(Reason.SCHEMA, _("unknown visit kind %(kind)s") % {"kind": kind})
+    pack = None
+    if payload.get("pack_offered"):
+        pack = Pack.objects.filter(code=str(payload["pack_offered"])).first()
+        if pack is None:
+            raise Invalid(
+                Reason.RULES, _("unknown pack %(code)s") % {"code": payload["pack_offered"]}
+            )
+    sales_services.visit_record_today(
+        restaurant=restaurant,
+        by=agent,
+        day=day,
+        kind=kind,
+        report=_text(payload, "report"),
+        answers=_answers(payload.get("answers")),
+        pack_offered=pack,
+        revisit_date=parse_date(payload.get("revisit_date"), "revisit_date"),
+        origin=FIELD_ORIGIN,
+        backdate_days=context.backdate_days,
+    )
+    return Outcome(restaurant=restaurant)
+
+
+def _change_request(envelope: Envelope, agent: User, context: _Context) -> Outcome:
+    restaurant = _restaurant(envelope, agent)
+    changes = envelope.payload.get("changes")
+    if not isinstance(changes, dict) or not changes:
+        raise Invalid(Reason.SCHEMA, _("a change request needs its changes"))
+    unknown = sorted(set(changes) - set(crm_services.CHANGE_REQUEST_FIELDS))
+    if unknown:
+        raise Invalid(
+            Reason.RULES,
+            _("these fields cannot be changed by a request: %(fields)s")
+            % {"fields": ", ".join(unknown)},
+        )
+    check_fields(changes, label="changes")
+    values = service_data(changes)
+    crm_services.change_request_create(
+        restaurant=restaurant, by=agent, values=values, comment=_text(envelope.payload, "comment")
+    )
+    return Outcome(restaurant=restaurant)
+
+
+def _prospect_create(envelope: Envelope, agent: User, context: _Context) -> Outcome:
+    client_id = envelope.entity_client_id
+    existing = Restaurant.objects.filter(field_client_id=client_id).first()
+    if existing is not None:
+        raise Invalid(
+            Reason.RULES,
+            _("a prospect with this client_id already exists (%(name)s)") % {"name": existing},
+        )
+    fields = check_fields(envelope.payload.get("fields"))
+    if not str(fields.get("name") or "").strip():
+        raise Invalid(Reason.SCHEMA, _("a prospect needs its name"))
+    data = service_data(fields)
+    custom = envelope.payload.get("custom") or {}
+    if not isinstance(custom, dict):
+        raise Invalid(Reason.SCHEMA, _("custom must be an object"))
+    try:
+        restaurant = crm_services.restaurant_create(
+            by=agent, data=data, custom=custom, field_client_id=client_id
+        )
+        return Outcome(restaurant=restaurant)
+    except crm_services.DuplicatesFound as found:
+        matches, hidden = found.matches, found.hidden
+    # Kept, not lost: created anyway and flagged, for the agent and the admins to sort out.
+    restaurant = crm_services.restaurant_create(
+        by=agent, data=data, custom=custom, confirm_duplicates=True, field_client_id=client_id
+    )
+    parts = [f"#{match.pk} {match}" for match in matches]
+    if hidden:
+        parts.append(_("%(count)d restaurant(s) of a colleague's portfolio") % {"count": hidden})
+    note = _("Possible duplicate of: %(matches)s") % {"matches": "; ".join(parts)}
+    crm_services.activity_record(
+        restaurant=restaurant, by=agent, subject=_("Created offline: possible duplicate"), body=note
+    )
+    return Outcome(restaurant=restaurant, note=note, flag=Flag.DUPLICATE)
+
+
+def _changed_by_others(
+    restaurant: Restaurant,
+    *,
+    agent: User,
+    base_version: datetime | None,
+    fields: Iterable[str] | None,
+) -> list[str]:
+    """The fields (among `fields`, or any when None) someone other than `agent` changed on the
+    server after `base_version` (after its creation when None), read from its history."""
+    history = restaurant.history.order_by("history_date", "history_id")
+    if base_version is None:  # made on the device before it knew any server version
+        after = list(history)
+        previous = after.pop(0) if after else None
+    elif (after := list(history.filter(history_date__gte=base_version))) and (
+        after[0].history_date - base_version <= BASE_MARGIN
+    ):
+        # The save that stamped `base_version`: what the agent's data already shows.
+        previous = after.pop(0)
+    else:
+        previous = history.filter(history_date__lt=base_version).last()
+    changed: list[str] = []
+    for record in after:
+        if previous is not None and record.history_user_id != agent.pk:
+            delta = record.diff_against(previous)
+            for change in delta.changes:
+                name = change.field
+                if (fields is None or name in fields) and name not in changed:
+                    changed.append(name)
+        previous = record
+    return changed
+
+
+def _prospect(envelope: Envelope, agent: User, *, action: str) -> Restaurant:
+    restaurant = _restaurant(envelope, agent, lock=True)
+    if restaurant.status != RestaurantStatus.PROSPECT:
+        raise Invalid(
+            Reason.CONFLICT,
+            _("%(name)s has become a client meanwhile (%(action)s refused)")
+            % {"name": restaurant.name, "action": action},
+        )
+    return restaurant
+
+
+def _prospect_update(envelope: Envelope, agent: User, context: _Context) -> Outcome:
+    """Field by field: a field someone else changed on the server since the agent's version,
+    to another value than the agent's, is a conflict; the others are applied."""
+    restaurant = _prospect(envelope, agent, action=Action.PROSPECT_UPDATE)
+    fields = check_fields(envelope.payload.get("fields"))
+    if not fields:
+        raise Invalid(Reason.SCHEMA, _("nothing to change"))
+    country = str(fields.get("country") or restaurant.country or "FR")
+    current = restaurant_values(restaurant)
+    wanted = {name: comparable(name, value, country) for name, value in fields.items()}
+    differing = [name for name in fields if current[name] != wanted[name]]
+    if not differing:
+        return Outcome(restaurant=restaurant, note=_("no change: the values were already there"))
+    base_version = parse_time(envelope.base_version)
+    touched = _changed_by_others(
+        restaurant, agent=agent, base_version=base_version, fields=differing
+    )
+    if touched:
+        raise Invalid(
+            Reason.CONFLICT,
+            _("changed on the server since your version: %(fields)s")
+            % {
+                "fields": "; ".join(
+                    _("%(field)s is now “%(server)s”, yours “%(yours)s”")
+                    % {
+                        "field": _field_label(name),
+                        "server": current[name] if current[name] is not None else "",
+                        "yours": fields[name] if fields[name] is not None else "",
+                    }
+                    for name in touched
+                )
+            },
+        )
+    crm_services.restaurant_update(
+        restaurant=restaurant, by=agent, data=service_data({n: fields[n] for n in differing})
+    )
+    return Outcome(restaurant=restaurant)
+
+
+def _prospect_delete(envelope: Envelope, agent: User, context: _Context) -> Outcome:
+    restaurant = _prospect(envelope, agent, action=Action.PROSPECT_DELETE)
+    if ConversionRequest.objects.filter(
+        restaurant=restaurant, status=RequestStatus.PENDING
+    ).exists():
+        raise Invalid(
+            Reason.CONFLICT, _("a client creation is pending for this prospect: not deleted")
+        )
+    touched = _changed_by_others(
+        restaurant, agent=agent, base_version=parse_time(envelope.base_version), fields=None
+    )
+    if touched:
+        raise Invalid(
+            Reason.CONFLICT,
+            _("changed on the server since your version (%(fields)s): not deleted")
+            % {"fields": ", ".join(_field_label(name) for name in touched)},
+        )
+    note = _("Deleted: #%(id)d %(name)s") % {"id": restaurant.pk, "name": restaurant.name}
+    crm_services.restaurant_delete(restaurant=restaurant, by=agent)
+    return Outcome(note=note)
+
+
+def _conversion_request(envelope: Envelope, agent: User, context: _Context) -> Outcome:
+    """The mandatory fields are written on the prospect, then the request is made with its
+    payment terms; a refusal of either undoes both (one envelope, validated whole)."""
+    restaurant = _prospect(envelope, agent, action=Action.CONVERSION_REQUEST)
+    payload = envelope.payload
+    fields = check_fields(payload.get("fields") or {}, allowed=CONVERSION_FIELDS)
+    country = str(fields.get("country") or restaurant.country or "FR")
+    current = restaurant_values(restaurant, fields=fields)
+    differing = {
+        name: value
+        for name, value in fields.items()
+        if current[name] != comparable(name, value, country)
+    }
+    if differing:
+        crm_services.restaurant_update(
+            restaurant=restaurant, by=agent, data=service_data(differing)
+        )
+    payment_days = payload.get("payment_days")
+    if payment_days not in (None, ""):
+        try:
+            payment_days = int(payment_days)
+        except (TypeError, ValueError) as error:
+            raise Invalid(Reason.SCHEMA, _("payment_days is not a number")) from error
+    else:
+        payment_days = None
+    crm_services.conversion_request_create(
+        restaurant=restaurant,
+        by=agent,
+        payment_mode=_text(payload, "payment_mode"),
+        payment_days=payment_days,
+        iban=_text(payload, "iban"),
+        bic=_text(payload, "bic"),
+        signature=crm_services.decode_signature(_text(payload, "signature")),
+        comment=_text(payload, "comment"),
+    )
+    return Outcome(restaurant=restaurant)
+
+
+APPLIERS: dict[str, Callable[[Envelope, User, _Context], Outcome]] = {
+    Action.VISIT: _visit,
+    Action.PROSPECT_VISIT: _visit,
+    Action.CHANGE_REQUEST: _change_request,
+    Action.PROSPECT_CREATE: _prospect_create,
+    Action.PROSPECT_UPDATE: _prospect_update,
+    Action.PROSPECT_DELETE: _prospect_delete,
+    Action.CONVERSION_REQUEST: _conversion_request,
+}

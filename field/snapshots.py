@@ -1,0 +1,483 @@
+"""An agent's offline data (docs/field-envelopes.md, "Snapshot"): built from plain rows in a
+fixed number of queries, stored gzipped with its ETag so that serving it costs one read."""
+
+import gzip
+import hashlib
+import json
+import time
+from collections.abc import Iterable
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import FieldDoesNotExist
+from django.db import transaction
+from django.db.models import Exists, F, OuterRef, Q, Subquery, Sum, Window
+from django.db.models.functions import RowNumber
+from django.utils import timezone, translation
+
+from accounts.models import User
+from crm import services as crm_services
+from crm.enums import (
+    MANUAL_ACTIVITY_KINDS,
+    ContactRole,
+    PaymentMode,
+    RequestStatus,
+    RestaurantStatus,
+)
+from crm.models import (
+    Activity,
+    AssetType,
+    ContactLink,
+    ConversionRequest,
+    CrmSettings,
+    Restaurant,
+    RestaurantAsset,
+    Segment,
+    Zone,
+)
+from field.enums import EnvelopeState
+from field.envelopes import MAX_BATCH
+from field.models import Device, Envelope, FieldSettings, Snapshot
+from field.prospects import PROSPECT_FIELDS, iso, json_value
+from sales.enums import ContractStatus, NodeKind, VisitKind, VisitStatus
+from sales.models import (
+    Contract,
+    ContractTerm,
+    Invoice,
+    Pack,
+    SalesSettings,
+    Visit,
+    VisitFormNode,
+    add_months,
+    first_of_month,
+)
+
+_COMMON = (
+    "id", "name", "address", "address_complement", "postal_code", "city", "country", "phone",
+    "email", "website", "siret", "vat_number", "segment__code", "zone__name", "status",
+    "revisit_date", "last_visit_at", "payment_mode", "payment_days", "updated_at", "sales_agent_id",
+)  # fmt: skip
+
+
+def etag_matches(header: str, etag: str) -> bool:
+    """If-None-Match holds the ETag (weak comparison, lists and * accepted)."""
+    candidates = [part.strip() for part in header.split(",") if part.strip()]
+    bare = etag.removeprefix("W/")
+    return any(c == "*" or c.removeprefix("W/") == bare for c in candidates)
+
+
+def snapshot_current(*, agent: User) -> Snapshot:
+    """The stored snapshot, rebuilt first when missing or marked stale by an integration."""
+    snapshot = Snapshot.objects.filter(agent=agent).first()
+    if snapshot is None or snapshot.stale:
+        snapshot = snapshot_rebuild(agent=agent)
+    return snapshot
+
+
+def snapshot_rebuild(*, agent: User) -> Snapshot:
+    """Build and store the agent's snapshot. An integration that marks it stale while it is
+    being built leaves it stale, so the next read builds it again."""
+    started = time.perf_counter()
+    Snapshot.objects.filter(agent=agent).update(stale=False)
+    # One consistent read of everything (a repeatable view on PostgreSQL's default isolation
+    # would need more; a single transaction at least keeps the rows of each query together).
+    with transaction.atomic():
+        data = snapshot_data(agent=agent)
+    generated_at = timezone.now()
+    content = json.dumps(data, separators=(",", ":"), ensure_ascii=False, default=str)
+    digest = hashlib.sha256(f"{iso(generated_at)}{content}".encode()).hexdigest()
+    etag = f'W/"{digest[:32]}"'
+    document = {"version": etag, "generated_at": iso(generated_at), **data}
+    raw = json.dumps(document, separators=(",", ":"), ensure_ascii=False, default=str)
+    body = gzip.compress(raw.encode("utf-8"), compresslevel=6, mtime=0)
+    fields = {
+        "etag": etag,
+        "body": body,
+        "size": len(body),
+        "generated_at": generated_at,
+        "build_ms": round((time.perf_counter() - started) * 1000),
+    }
+    updated = Snapshot.objects.filter(agent=agent).update(**fields)
+    if not updated:
+        Snapshot.objects.get_or_create(agent=agent, defaults=fields)
+    return Snapshot.objects.get(agent=agent)
+
+
+def snapshot_document(snapshot: Snapshot) -> dict:
+    """The stored snapshot as the client reads it (tests, admin)."""
+    return json.loads(gzip.decompress(bytes(snapshot.body)))
+
+
+def _money(value: Decimal | None) -> str:
+    return f"{(value or Decimal(0)):.2f}"
+
+
+def _months_ago(now, months: int):
+    local = timezone.localtime(now)
+    day = add_months(local.date(), -months)
+    return local.replace(year=day.year, month=day.month, day=day.day)
+
+
+# Visits and statistics rows cover the current month and the 24 before it (the field statistics'
+# longest period).
+STATS_MONTHS = 24
+
+
+def snapshot_data(*, agent: User) -> dict[str, Any]:
+    """Everything of the snapshot but its version and generation time, labels in the agent's
+    language."""
+    with translation.override(agent.language or None):
+        return _snapshot_data(agent)
+
+
+def _snapshot_data(agent: User) -> dict[str, Any]:
+    field_settings = FieldSettings.load()
+    sales_settings = SalesSettings.load()
+    crm_settings = CrmSettings.load()
+    now = timezone.now()
+    today = timezone.localdate()
+    tz = timezone.get_current_timezone()
+    scope = Restaurant.objects.visible_to(agent).active()
+
+    client_rows = list(
+        scope.exclude(status=RestaurantStatus.PROSPECT)
+        .order_by("id")
+        .values(*_COMMON, "client_code")
+    )
+    cutoff = _months_ago(now, field_settings.idle_prospect_months)
+    recent_entry = Activity.objects.filter(
+        restaurant=OuterRef("pk"), occurred_at__gte=cutoff, archived=False
+    )
+    pending = ConversionRequest.objects.filter(
+        restaurant=OuterRef("pk"), status=RequestStatus.PENDING
+    )
+    # A prospect is idle when nothing happened to it for the admin's number of months: no save,
+    # no visit, no timeline entry, and no revisit planned from today on.
+    prospect_rows = list(
+        scope.filter(status=RestaurantStatus.PROSPECT)
+        .filter(
+            Q(updated_at__gte=cutoff)
+            | Q(created_at__gte=cutoff)
+            | Q(last_visit_at__gte=cutoff)
+            | Q(revisit_date__gte=today)
+            | Exists(recent_entry)
+        )
+        .annotate(conversion_pending=Exists(pending))
+        .order_by("id")
+        .values(*_COMMON, "field_client_id", "created_at", "conversion_pending")
+    )
+    portfolio = {row["id"] for row in client_rows} | {row["id"] for row in prospect_rows}
+    scope_ids = scope.values("pk")
+
+    revenue: dict[int, dict[int, Decimal]] = {}
+    for restaurant_id, year, total in (
+        Invoice.objects.filter(
+            restaurant_id__in=scope_ids, month__year__in=(today.year, today.year - 1)
+        )
+        .values_list("restaurant_id", "month__year")
+        .annotate(total=Sum("amount"))
+        .order_by()
+    ):
+        revenue.setdefault(restaurant_id, {})[year] = total
+    assets: dict[int, dict[str, int]] = {}
+    for restaurant_id, type_id, count in RestaurantAsset.objects.filter(
+        restaurant_id__in=scope_ids, asset_type__active=True
+    ).values_list("restaurant_id", "asset_type_id", "count"):
+        assets.setdefault(restaurant_id, {})[str(type_id)] = count
+    contacts: dict[int, list[dict]] = {}
+    roles = dict(ContactRole.choices)
+    for restaurant_id, role, first, last, phone, email in (
+        ContactLink.objects.filter(restaurant_id__in=scope_ids)
+        .order_by("restaurant_id", "role", "contact__search_name")
+        .values_list(
+            "restaurant_id",
+            "role",
+            "contact__first_name",
+            "contact__last_name",
+            "contact__phone",
+            "contact__email",
+        )
+    ):
+        if restaurant_id in portfolio:
+            contacts.setdefault(restaurant_id, []).append(
+                {
+                    "name": f"{first} {last}".strip(),
+                    "role": str(roles.get(role, role)),
+                    "phone": phone,
+                    "email": email,
+                }
+            )
+
+    since_month = add_months(first_of_month(today), -STATS_MONTHS)
+    since = datetime(since_month.year, since_month.month, 1, tzinfo=tz)
+    visits = []
+    for (
+        pk,
+        restaurant_id,
+        agent_id,
+        username,
+        start,
+        kind,
+        report,
+        origin,
+        while_prospect,
+        pack,
+        segment,
+    ) in (
+        Visit.objects.filter(status=VisitStatus.DONE, start__gte=since)
+        .filter(Q(agent=agent) | Q(restaurant_id__in=scope_ids))
+        .order_by("start", "id")
+        .values_list(
+            "pk",
+            "restaurant_id",
+            "agent_id",
+            "agent__username",
+            "start",
+            "kind",
+            "report",
+            "origin",
+            "while_prospect",
+            "pack_offered__code",
+            "restaurant__segment__code",
+        )
+    ):
+        if agent_id != agent.pk and restaurant_id not in portfolio:
+            continue
+        visits.append(
+            {
+                "id": pk,
+                "restaurant_id": restaurant_id,
+                "date": timezone.localtime(start, tz).date().isoformat(),
+                "kind": kind,
+                "report": report,
+                "origin": origin,
+                "agent": username,
+                "while_prospect": while_prospect,
+                "pack": pack,
+                "segment": segment,
+            }
+        )
+
+    # The latest timeline entries written by hand (visits are above, system events stay online);
+    # archived entries never leave the server.
+    activities = [
+        {
+            "id": pk,
+            "restaurant_id": restaurant_id,
+            "kind": kind,
+            "subject": subject,
+            "occurred_at": iso(occurred_at),
+            "origin": origin,
+        }
+        for pk, restaurant_id, kind, subject, occurred_at, origin, _rank in (
+            Activity.objects.filter(
+                restaurant_id__in=scope_ids, archived=False, kind__in=MANUAL_ACTIVITY_KINDS
+            )
+            .annotate(
+                rank=Window(
+                    RowNumber(),
+                    partition_by=[F("restaurant_id")],
+                    order_by=[F("occurred_at").desc(), F("id").desc()],
+                )
+            )
+            .filter(rank__lte=field_settings.recent_activities)
+            .order_by("restaurant_id", "-occurred_at", "-id")
+            .values_list("pk", "restaurant_id", "kind", "subject", "occurred_at", "origin", "rank")
+        )
+        if restaurant_id in portfolio
+    ]
+
+    def common(row: dict) -> dict[str, Any]:
+        values = {"id": row["id"]}
+        for field in PROSPECT_FIELDS:
+            key = "segment__code" if field == "segment" else field
+            values[field] = json_value(field, row[key])
+        values["zone"] = row["zone__name"] or ""
+        values["status"] = row["status"]
+        values["assigned"] = row["sales_agent_id"] == agent.pk
+        values["last_visit_at"] = iso(row["last_visit_at"])
+        values["updated_at"] = iso(row["updated_at"])
+        values["assets"] = assets.get(row["id"], {})
+        values["contacts"] = contacts.get(row["id"], [])
+        return values
+
+    clients = []
+    for row in client_rows:
+        years = revenue.get(row["id"], {})
+        clients.append(
+            {
+                **common(row),
+                "code": row["client_code"],
+                "revenue_this_year": _money(years.get(today.year)),
+                "revenue_last_year": _money(years.get(today.year - 1)),
+            }
+        )
+    prospects = [
+        {
+            **common(row),
+            "client_id": str(row["field_client_id"]) if row["field_client_id"] else None,
+            "created_at": iso(row["created_at"]),
+            "conversion_pending": row["conversion_pending"],
+        }
+        for row in prospect_rows
+    ]
+
+    retention = now - timedelta(days=field_settings.log_retention_days)
+    rejected = [
+        {"name": name, "action": action, "state": state, "reason": reason, "at": iso(at)}
+        for name, action, state, reason, at in Envelope.objects.filter(agent=agent)
+        .filter(
+            Q(state=EnvelopeState.QUARANTINED)
+            | Q(state=EnvelopeState.DISCARDED, decided_at__gte=retention)
+        )
+        .order_by("decided_at", "id")
+        .values_list("name", "action", "state", "reason", "decided_at")
+    ]
+
+    return {
+        "agent": {"id": agent.pk, "code": agent.get_username(), "name": agent.get_display_name()},
+        "settings": {
+            "freshness_hours": field_settings.freshness_hours,
+            "backdate_days": field_settings.visit_backdate_days
+            if field_settings.visit_backdate_days is not None
+            else sales_settings.visit_backdate_days,
+            "revisit_presets": field_settings.revisit_preset_days,
+            "idle_prospect_months": field_settings.idle_prospect_months,
+            "max_batch": MAX_BATCH,
+        },
+        "clients": clients,
+        "prospects": prospects,
+        "visits": visits,
+        "activities": activities,
+        "visit_form": visit_form(),
+        "lists": _lists(crm_settings, sales_settings),
+        "stats": _stats(agent=agent, since=since, since_month=since_month, tz=tz),
+        "devices": dict(
+            Device.objects.filter(agent=agent).order_by("device").values_list("device", "last_seq")
+        ),
+        "rejected": rejected,
+    }
+
+
+def _stats(*, agent: User, since: datetime, since_month: date, tz) -> dict[str, list]:
+    """The field statistics' invoice and contract rows (reports/field_stats.py reads the same)."""
+    invoices = [
+        {"month": month.strftime("%Y-%m"), "amount": _money(total)}
+        for month, total in Invoice.objects.filter(
+            contract__signed_by=agent, month__gte=since_month
+        )
+        .values("month")
+        .annotate(total=Sum("amount"))
+        .order_by("month")
+        .values_list("month", "total")
+    ]
+    signed_terms = ContractTerm.objects.filter(
+        contract=OuterRef("pk"), starts_on=OuterRef("start_date")
+    )
+    contracts = [
+        {
+            "signed_on": timezone.localtime(signed_at, tz).date().isoformat(),
+            "monthly_price": _money(price),
+            "duration_months": duration,
+        }
+        for signed_at, price, duration in Contract.objects.filter(
+            signed_by=agent, signed_at__gte=since
+        )
+        .exclude(status=ContractStatus.DRAFT)
+        .annotate(price=Subquery(signed_terms.values("monthly_price")[:1]))
+        .order_by("signed_at", "id")
+        .values_list("signed_at", "price", "duration_months")
+    ]
+    return {"invoices": invoices, "contracts": contracts}
+
+
+def visit_form() -> list[dict]:
+    """The active question tree: groups holding options, options opening further groups.
+    A visit's answers name a group by its id and its chosen options by theirs (strings)."""
+    nodes = list(VisitFormNode.objects.filter(active=True).order_by("order", "id"))
+    children: dict[int | None, list[VisitFormNode]] = {}
+    for node in nodes:
+        children.setdefault(node.parent_id, []).append(node)
+
+    def groups(parent_id: int | None) -> list[dict]:
+        return [
+            {
+                "id": group.pk,
+                "kind": group.kind,
+                "label": group.label,
+                "options": [
+                    {"id": option.pk, "label": option.label, "groups": groups(option.pk)}
+                    for option in children.get(group.pk, [])
+                    if option.kind == NodeKind.OPTION
+                ],
+            }
+            for group in children.get(parent_id, [])
+            if group.kind != NodeKind.OPTION
+        ]
+
+    return groups(None)
+
+
+def _field_list(fields) -> list[dict[str, str]]:
+    listed = []
+    for field in fields:
+        try:
+            listed.append({"name": field, "label": crm_services.field_label(field)})
+        except FieldDoesNotExist:  # a field removed since the admin's list was written
+            continue
+    return listed
+
+
+def _lists(crm_settings: CrmSettings, sales_settings: SalesSettings) -> dict[str, Any]:
+    return {
+        "segments": [
+            {"code": code, "name": name}
+            for code, name in Segment.objects.values_list("code", "name")
+        ],
+        "zones": [{"id": pk, "name": name} for pk, name in Zone.objects.values_list("pk", "name")],
+        "packs": [
+            {"code": pack.code, "name": str(pack.name), "monthly_price": _money(pack.monthly_price)}
+            for pack in Pack.objects.filter(active=True)
+        ],
+        "visit_kinds": [
+            {"value": value, "label": str(label)} for value, label in VisitKind.choices
+        ],
+        "payment_modes": [
+            {"value": value, "label": str(label)} for value, label in PaymentMode.choices
+        ],
+        "payment_rules": {
+            "cheque_segments": list(crm_settings.cheque_segments.values_list("code", flat=True)),
+            "cheque_days": crm_settings.cheque_payment_days,
+        },
+        "asset_types": [
+            {"code": str(pk), "name": name}
+            for pk, name in AssetType.objects.filter(active=True).values_list("pk", "name")
+        ],
+        "prospect_fields": _field_list(PROSPECT_FIELDS),
+        "change_request_fields": _field_list(crm_services.CHANGE_REQUEST_FIELDS),
+        "conversion_fields": _field_list(crm_settings.mandatory_fields),
+        "hidden_origins": sorted(
+            set(crm_settings.hidden_origins) | set(sales_settings.hidden_origins)
+        ),
+    }
+
+
+def field_kit_users():
+    """Who gets a snapshot nightly: active sales agents, and anyone who already has one."""
+    from accounts.enums import RoleName
+
+    return (
+        User.objects.filter(is_active=True)
+        .filter(Q(groups__name=RoleName.SALES_AGENT) | Q(field_snapshot__isnull=False))
+        .distinct()
+        .order_by("pk")
+    )
+
+
+def snapshots_rebuild_all(*, agents: Iterable[User] | None = None) -> int:
+    count = 0
+    for agent in agents if agents is not None else field_kit_users():
+        snapshot_rebuild(agent=agent)
+        count += 1
+    return count

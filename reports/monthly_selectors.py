@@ -1,0 +1,71 @@
+"""Reads of the monthly reports for the dashboards: what a community manager has due, and how
+many of a month's reports went out by their deadline."""
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.db.models import Count, F, OuterRef, Q, Subquery
+from django.db.models.functions import TruncDate
+from django.utils import timezone
+
+from accounts.models import User
+from reports.models import MonthlyReport, ReportStatus
+
+
+@dataclass(frozen=True)
+class DueReports:
+    count: int
+    late: int
+    reports: list[MonthlyReport]
+
+
+def reports_due(*, user: User, limit: int = 8) -> DueReports:
+    """The latest versions not yet sent of the restaurants `user` is community manager of, the
+    earliest deadline first (two queries)."""
+    due = (
+        MonthlyReport.objects.visible_to(user)
+        .current()
+        .exclude(status=ReportStatus.SENT)
+        .filter(restaurant__community_manager=user)
+    )
+    counts = due.aggregate(
+        count=Count("pk"), late=Count("pk", filter=Q(deadline__lt=timezone.localdate()))
+    )
+    reports = list(
+        due.select_related("restaurant").order_by("deadline", "restaurant__name")[:limit]
+    )
+    return DueReports(count=counts["count"], late=counts["late"], reports=reports)
+
+
+@dataclass(frozen=True)
+class OnTime:
+    month: dt.date
+    total: int
+    sent: int
+    on_time: int
+
+    @property
+    def share(self) -> float | None:
+        return round(100 * self.on_time / self.total, 1) if self.total else None
+
+
+def reports_on_time(*, month: dt.date) -> OnTime:
+    """Of the month's reports (one per restaurant), how many were sent, and sent by their deadline
+    (the first version sent of any version counts). One query."""
+    first_sent = (
+        MonthlyReport.objects.filter(
+            restaurant=OuterRef("restaurant"), month=OuterRef("month"), sent_at__isnull=False
+        )
+        .order_by("sent_at")
+        .values("sent_at")[:1]
+    )
+    figures = (
+        MonthlyReport.objects.filter(month=month, version=1)
+        .annotate(first_sent_day=TruncDate(Subquery(first_sent)))
+        .aggregate(
+            total=Count("pk"),
+            sent=Count("pk", filter=Q(first_sent_day__isnull=False)),
+            on_time=Count("pk", filter=Q(first_sent_day__lte=F("deadline"))),
+        )
+    )
+    return OnTime(month=month, **figures)

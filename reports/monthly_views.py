@@ -1,0 +1,204 @@
+"""Pages of the monthly client reports: the list (due ones first), the editor with its preview,
+the PDF, sending, and the progress of a batch."""
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required, permission_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from crm.views import form_errors
+from reports import indicators, services
+from reports.document import document_context
+from reports.models import MonthlyReport, ReportBatch, ReportStatus
+from sales.models import parse_month
+
+PAGE_SIZE = 50
+
+
+class ReportForm(forms.Form):
+    comments = forms.CharField(
+        label=gettext_lazy("Comments"), required=False, widget=forms.Textarea(attrs={"rows": 10})
+    )
+    recipients = forms.CharField(
+        label=gettext_lazy("Recipients"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=gettext_lazy("E-mail addresses, one per line."),
+    )
+
+
+def _report(request: HttpRequest, pk: int) -> MonthlyReport:
+    return get_object_or_404(
+        MonthlyReport.objects.visible_to(request.user).select_related(
+            "restaurant", "previous", "sent_by", "comments_updated_by"
+        ),
+        pk=pk,
+    )
+
+
+@login_required
+@permission_required("reports.view_monthlyreport", raise_exception=True)
+def monthly_list(request: HttpRequest) -> HttpResponse:
+    reports = (
+        MonthlyReport.objects.visible_to(request.user)
+        .current()
+        .select_related("restaurant", "restaurant__community_manager")
+    )
+    month = parse_month(request.GET.get("month"), None)
+    if month:
+        reports = reports.filter(month=month)
+    status = request.GET.get("status", "")
+    if status in ReportStatus.values:
+        reports = reports.filter(status=status)
+    due = request.GET.get("due") == "1"
+    if due:
+        reports = reports.exclude(status=ReportStatus.SENT)
+    reports = reports.order_by("-month", "deadline", "restaurant__name")
+    page = Paginator(reports, PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    may_manage = request.user.has_perm("reports.manage_monthlyreport")
+    return render(
+        request,
+        "reports/monthly/list.html",
+        {
+            "page": page,
+            "month": month,
+            "status": status,
+            "due": due,
+            "statuses": ReportStatus.choices,
+            "query": query.urlencode(),
+            "may_manage": may_manage,
+            "due_count": services.due_reports(user=request.user).count() if may_manage else 0,
+        },
+    )
+
+
+@login_required
+@permission_required("reports.view_monthlyreport", raise_exception=True)
+def monthly_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    report = _report(request, pk)
+    may_manage = request.user.has_perm("reports.manage_monthlyreport")
+    form = ReportForm(initial={"comments": report.comments, "recipients": report.recipients})
+    if request.method == "POST":
+        if not may_manage:
+            raise Http404
+        action = request.POST.get("action", "save")
+        form = ReportForm(request.POST)
+        if form.is_valid():
+            try:
+                if not report.is_sent:
+                    services.report_save(
+                        report=report,
+                        by=request.user,
+                        comments=form.cleaned_data["comments"],
+                        recipients=form.cleaned_data["recipients"],
+                    )
+                result = _act(request, report, action)
+            except ValidationError as error:
+                form_errors(form, error)
+            else:
+                return redirect("monthly_detail", pk=result.pk)
+    live = None
+    if not report.indicators:
+        live = indicators.compute(
+            restaurant=report.restaurant, month=report.month, language=report.language
+        )
+    return render(
+        request,
+        "reports/monthly/detail.html",
+        {
+            "report": report,
+            "form": form,
+            "figures": report.indicators or live,
+            "live": live is not None,
+            "may_manage": may_manage,
+            "versions": MonthlyReport.objects.filter(
+                restaurant=report.restaurant, month=report.month
+            ).order_by("version"),
+        },
+    )
+
+
+def _act(request: HttpRequest, report: MonthlyReport, action: str) -> MonthlyReport:
+    if action == "generate":
+        report = services.report_generate(report=report, by=request.user)
+        if report.status == ReportStatus.GENERATED:
+            messages.success(request, _("The PDF is ready."))
+        else:
+            messages.error(request, report.error)
+    elif action in ("send", "resend"):
+        report = services.report_send(report=report, by=request.user)
+        if report.status == ReportStatus.SENT:
+            messages.success(
+                request,
+                _("Sent to %(recipients)s.") % {"recipients": ", ".join(report.recipient_list)},
+            )
+        else:
+            messages.error(request, report.error)
+    elif action == "new_version":
+        report = services.report_new_version(report=report, by=request.user)
+        messages.success(request, _("A new version was made: edit it, then generate and send it."))
+    else:
+        messages.success(request, _("Saved."))
+    return report
+
+
+@login_required
+@permission_required("reports.view_monthlyreport", raise_exception=True)
+def monthly_preview(request: HttpRequest, pk: int) -> HttpResponse:
+    """The document as it will print, with the figures it would freeze now (or has frozen)."""
+    report = _report(request, pk)
+    figures = report.indicators or indicators.compute(
+        restaurant=report.restaurant, month=report.month, language=report.language
+    )
+    with translation.override(report.language):
+        return render(request, "reports/pdf/monthly_report.html", document_context(report, figures))
+
+
+@login_required
+@permission_required("reports.view_monthlyreport", raise_exception=True)
+def monthly_pdf(request: HttpRequest, pk: int) -> FileResponse:
+    report = _report(request, pk)
+    if not report.pdf:
+        raise Http404
+    return FileResponse(
+        report.pdf.open("rb"),
+        as_attachment=True,
+        filename=report.filename,
+        content_type="application/pdf",
+    )
+
+
+@login_required
+@permission_required("reports.manage_monthlyreport", raise_exception=True)
+@require_POST
+def monthly_batch_start(request: HttpRequest) -> HttpResponse:
+    try:
+        batch = services.batch_start(user=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return redirect("monthly_list")
+    return redirect("monthly_batch", pk=batch.pk)
+
+
+@login_required
+@permission_required("reports.manage_monthlyreport", raise_exception=True)
+def monthly_batch(request: HttpRequest, pk: int) -> HttpResponse:
+    batch = get_object_or_404(ReportBatch, pk=pk, user=request.user)
+    reports = (
+        batch.reports.select_related("restaurant").order_by("restaurant__name")
+        if batch.finished_at
+        else None
+    )
+    template = (
+        "reports/monthly/batch_progress.html" if request.htmx else "reports/monthly/batch.html"
+    )
+    return render(request, template, {"batch": batch, "reports": reports})

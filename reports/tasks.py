@@ -1,0 +1,19 @@
+"""Celery leaves of the reports: month-end drafts, a batch of reports generated and sent."""
+
+from celery import shared_task
+from django.utils import timezone
+
+from reports import services
+from sales.models import add_months, first_of_month
+
+
+@shared_task
+def create_month_drafts() -> int:
+    """On the 1st: the drafts of the month that just ended."""
+    month = add_months(first_of_month(timezone.localdate()), -1)
+    return len(services.month_drafts_create(month=month))
+
+
+@shared_task(acks_late=True)
+def run_report_batch(batch_id: int) -> int:
+    return services.batch_run(batch_id=batch_id).done

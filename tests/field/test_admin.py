@@ -1,0 +1,92 @@
+import json
+
+from django.urls import reverse
+
+from field import integration, services
+from field.models import Envelope, FieldSettings
+from sales.models import Visit
+from tests.field.conftest import envelope, visit_payload
+
+
+def _quarantined(agent, client_restaurant, seq=1):
+    item = envelope(agent, seq=seq, action="visit", restaurant=client_restaurant,
+                    payload=visit_payload(kind="?"))  # fmt: skip
+    services.envelopes_receive(agent=agent, items=[item], schedule=False)
+    integration.integrate(notify=False)
+    return Envelope.objects.get(name=item["name"])
+
+
+def test_admins_list_envelopes_by_state_and_reason(client, admin_user, agent, client_restaurant):
+    stored = _quarantined(agent, client_restaurant)
+    client.force_login(admin_user)
+
+    response = client.get(
+        reverse("admin:field_envelope_changelist"), {"state__exact": "quarantined",
+                                                     "reason_code__exact": "schema"}
+    )  # fmt: skip
+
+    assert response.status_code == 200
+    assert stored.name in response.content.decode()
+
+
+def test_an_admin_fixes_the_payload_then_retries(client, admin_user, agent, client_restaurant):
+    stored = _quarantined(agent, client_restaurant)
+    client.force_login(admin_user)
+    fixed = visit_payload(kind="phone")
+
+    client.post(reverse("admin:field_envelope_change", args=[stored.pk]),
+                {"payload": json.dumps(fixed)})  # fmt: skip
+    client.post(reverse("admin:field_envelope_changelist"),
+                {"action": "retry", "_selected_action": [stored.pk]})  # fmt: skip
+
+    stored.refresh_from_db()
+    assert stored.payload == fixed
+    assert stored.state == "integrated"
+    assert Visit.objects.get().kind == "phone"
+
+
+def test_direction_discards_an_envelope_but_cannot_edit_the_settings(
+    client, direction, agent, client_restaurant
+):
+    stored = _quarantined(agent, client_restaurant)
+    client.force_login(direction)
+
+    client.post(reverse("admin:field_envelope_changelist"),
+                {"action": "discard", "_selected_action": [stored.pk]})  # fmt: skip
+    settings_page = client.get(
+        reverse("admin:field_fieldsettings_change", args=[FieldSettings.load().pk])
+    )
+
+    stored.refresh_from_db()
+    assert (stored.state, stored.journal.by) == ("discarded", direction)
+    assert settings_page.status_code in (200, 403)
+    assert b'name="freshness_hours"' not in settings_page.content
+
+
+def test_an_admin_sets_the_drop_folder_and_its_schedule(client, admin_user, tmp_path):
+    from django_celery_beat.models import PeriodicTask
+
+    client.force_login(admin_user)
+    settings = FieldSettings.load()
+    form = {
+        "freshness_hours": 12, "idle_prospect_months": 6, "recent_activities": 3,
+        "visit_backdate_days": "", "revisit_presets": "7, 30", "drop_folder": str(tmp_path),
+        "drop_folder_minutes": 15, "rebuild_after_integration": "on", "notification_emails": "",
+        "log_retention_days": 90,
+    }  # fmt: skip
+
+    response = client.post(reverse("admin:field_fieldsettings_change", args=[settings.pk]), form)
+
+    assert response.status_code == 302
+    job = PeriodicTask.objects.get(task="field.tasks.integrate_drop_folder")
+    assert (job.enabled, job.interval.every) == (True, 15)
+    assert PeriodicTask.objects.get(task="field.tasks.rebuild_snapshots").enabled is False
+    assert FieldSettings.load().revisit_preset_days == [7, 30]
+
+
+def test_agents_have_no_envelope_admin(client, agent):
+    client.force_login(agent)
+
+    response = client.get(reverse("admin:field_envelope_changelist"))
+
+    assert response.status_code == 302

@@ -1,0 +1,194 @@
+from datetime import date, timedelta
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+
+from crm.models import Activity, AssetType, Restaurant, RestaurantAsset
+from field import integration, services, snapshots
+from field.models import FieldSettings, Snapshot
+from sales.models import Contract, ContractTerm, Invoice, Pack, Visit, VisitFormNode
+from tests.factories import RestaurantFactory
+from tests.field.conftest import envelope, visit_payload
+
+
+def document(agent) -> dict:
+    return snapshots.snapshot_document(snapshots.snapshot_rebuild(agent=agent))
+
+
+def _age(restaurant, *, months: int) -> None:
+    then = timezone.now() - timedelta(days=31 * months)
+    Restaurant.objects.filter(pk=restaurant.pk).update(updated_at=then, created_at=then)
+
+
+def test_idle_prospects_are_left_out(agent, lyon):
+    active = RestaurantFactory(name="Récent", created_by=agent, sales_agent=agent, zone=lyon)
+    idle = RestaurantFactory(name="Oublié", created_by=agent, sales_agent=agent, zone=lyon)
+    revisit = RestaurantFactory(name="À revoir", created_by=agent, sales_agent=agent, zone=lyon,
+                                revisit_date=timezone.localdate() + timedelta(days=3))  # fmt: skip
+    called = RestaurantFactory(name="Appelé", created_by=agent, sales_agent=agent, zone=lyon)
+    for restaurant in (idle, revisit, called):
+        _age(restaurant, months=13)
+    Activity.objects.create(restaurant=called, kind="call", subject="Rappel",
+                            occurred_at=timezone.now() - timedelta(days=40))  # fmt: skip
+
+    names = {p["name"] for p in document(agent)["prospects"]}
+
+    assert names == {active.name, revisit.name, called.name}
+    settings = FieldSettings.load()
+    settings.idle_prospect_months = 24
+    settings.save()
+    assert idle.name in {p["name"] for p in document(agent)["prospects"]}
+
+
+def test_the_snapshot_holds_clients_with_revenue_visits_and_lists(
+    agent, colleague, client_restaurant, lyon, segment
+):
+    today = timezone.localdate()
+    pack = Pack.objects.create(code="essentiel", name="Essentiel", monthly_price=Decimal("149"))
+    contract = Contract.objects.create(
+        restaurant=client_restaurant, start_date=date(today.year - 1, 1, 1), duration_months=26,
+        end_date=date(today.year + 1, 2, 28), signed_by=agent, status="active",
+    )  # fmt: skip
+    ContractTerm.objects.create(contract=contract, starts_on=contract.start_date, pack=pack,
+                                monthly_price=Decimal("149"), posts_per_month=4,
+                                changed_by=agent)  # fmt: skip
+    for month, amount in (
+        (date(today.year, 1, 1), "149.00"),
+        (date(today.year - 1, 3, 1), "100.50"),
+    ):
+        Invoice.objects.create(number=f"F{month:%Y%m}", contract=contract, restaurant=client_restaurant,
+                               month=month, amount=Decimal(amount), pack_name="Essentiel")  # fmt: skip
+    screens = AssetType.objects.create(name="Écrans")
+    RestaurantAsset.objects.create(restaurant=client_restaurant, asset_type=screens, count=2)
+    now = timezone.now()
+    for who, report in ((agent, "moi"), (colleague, "collègue")):
+        Visit.objects.create(restaurant=client_restaurant, agent=who, start=now, end=now,
+                             status="done", report=report, pack_offered=pack)  # fmt: skip
+    elsewhere = RestaurantFactory(name="Ailleurs", client=True)
+    Visit.objects.create(restaurant=elsewhere, agent=colleague, start=now, end=now, status="done")
+    Activity.objects.create(restaurant=client_restaurant, kind="note", subject="Visible")
+    Activity.objects.create(restaurant=client_restaurant, kind="note", subject="Archivée",
+                            archived=True)  # fmt: skip
+    group = VisitFormNode.objects.create(kind="radio", label="Intérêt", order=999)
+    option = VisitFormNode.objects.create(kind="option", label="Fort", parent=group)
+
+    data = document(agent)
+
+    [client] = data["clients"]
+    assert (client["id"], client["code"], client["zone"]) == (
+        client_restaurant.pk, client_restaurant.client_code, "Lyon"
+    )  # fmt: skip
+    assert client["assigned"] is True
+    assert (client["revenue_this_year"], client["revenue_last_year"]) == ("149.00", "100.50")
+    assert client["assets"] == {str(screens.pk): 2}
+    assert sorted((v["report"], v["agent"], v["pack"]) for v in data["visits"]) == [
+        ("collègue", "collegue", "essentiel"), ("moi", agent.username, "essentiel")
+    ]  # fmt: skip
+    assert [a["subject"] for a in data["activities"]] == ["Visible"]
+    assert data["visit_form"][-1:] == [{"id": group.pk, "kind": "radio", "label": "Intérêt", "options": [
+        {"id": option.pk, "label": "Fort", "groups": []}]}]  # fmt: skip
+    assert data["lists"]["segments"] == [{"code": "brasserie", "name": "Brasserie"}]
+    assert data["lists"]["asset_types"] == [{"code": str(screens.pk), "name": "Écrans"}]
+    assert {"name": "phone", "label": "Téléphone"} in data["lists"]["change_request_fields"]
+    assert data["stats"]["contracts"] == [
+        {"signed_on": today.isoformat(), "monthly_price": "149.00", "duration_months": 26}
+    ]
+    assert data["stats"]["invoices"] == [
+        {"month": f"{today.year - 1}-03", "amount": "100.50"},
+        {"month": f"{today.year}-01", "amount": "149.00"},
+    ]
+    assert data["settings"]["freshness_hours"] == 24
+    assert data["agent"]["code"] == agent.username
+
+
+def test_devices_and_rejected_envelopes_reach_the_agent(agent, client_restaurant):
+    good = envelope(agent, seq=1, action="visit", restaurant=client_restaurant,
+                    payload=visit_payload())  # fmt: skip
+    bad = envelope(agent, seq=2, action="visit", restaurant=client_restaurant,
+                   payload=visit_payload(kind="?"))  # fmt: skip
+    services.envelopes_receive(agent=agent, items=[good, bad], schedule=False)
+    integration.integrate()
+
+    data = document(agent)
+
+    assert data["devices"] == {"dev0a1b2c": 2}
+    [rejected] = data["rejected"]
+    assert (rejected["name"], rejected["state"]) == (bad["name"], "quarantined")
+    assert "?" in rejected["reason"]
+
+
+def test_an_integration_touching_the_agent_rebuilds_their_snapshot(
+    client, agent, client_restaurant, django_capture_on_commit_callbacks
+):
+    client.force_login(agent)
+    first = client.get("/field/api/snapshot")
+    item = envelope(agent, seq=1, action="visit", restaurant=client_restaurant,
+                    payload=visit_payload(report="nouvelle"))  # fmt: skip
+
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post("/field/api/envelopes", {"envelopes": [item]}, content_type="application/json")
+
+    snapshot = Snapshot.objects.get(agent=agent)
+    assert not snapshot.stale
+    assert snapshot.etag != first["ETag"]
+    second = client.get("/field/api/snapshot", HTTP_IF_NONE_MATCH=first["ETag"])
+    assert second.status_code == 200
+    assert [v["report"] for v in snapshots.snapshot_document(snapshot)["visits"]] == ["nouvelle"]
+
+
+def test_a_stale_snapshot_is_rebuilt_when_read(client, agent, client_restaurant):
+    client.force_login(agent)
+    first = client.get("/field/api/snapshot")
+    Snapshot.objects.update(stale=True)
+
+    second = client.get("/field/api/snapshot", HTTP_IF_NONE_MATCH=first["ETag"])
+
+    assert second.status_code == 200
+    assert second["ETag"] != first["ETag"]
+
+
+def test_the_snapshot_command_rebuilds_every_agent(agent, colleague, capsys):
+    from django.core.management import call_command
+
+    call_command("field_snapshots")
+
+    assert set(Snapshot.objects.values_list("agent__username", flat=True)) == {
+        agent.username, colleague.username
+    }  # fmt: skip
+    assert "2 snapshot(s) rebuilt" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("rows", [1, 30])
+def test_building_a_snapshot_takes_a_fixed_number_of_queries(
+    agent, lyon, rows, django_assert_max_num_queries
+):
+    for n in range(rows):
+        restaurant = RestaurantFactory(client=True, zone=lyon, sales_agent=agent)
+        Visit.objects.create(restaurant=restaurant, agent=agent, start=timezone.now(),
+                             end=timezone.now(), status="done")  # fmt: skip
+        RestaurantFactory(name=f"P{n}", created_by=agent, sales_agent=agent, zone=lyon)
+
+    snapshots.snapshot_data(agent=agent)  # creates the settings rows on first read
+
+    with django_assert_max_num_queries(24):
+        data = snapshots.snapshot_data(agent=agent)
+
+    assert len(data["clients"]) == rows
+
+
+def test_a_conversion_makes_the_agents_snapshot_stale(
+    agent, prospect, accountant, crm_settings, django_capture_on_commit_callbacks
+):
+    from crm import services as crm_services
+    from crm.models import ConversionRequest
+
+    snapshots.snapshot_rebuild(agent=agent)
+    request = ConversionRequest.objects.create(restaurant=prospect, requested_by=agent,
+                                               payment_mode="transfer", payment_days=30)  # fmt: skip
+
+    with django_capture_on_commit_callbacks(execute=True):
+        crm_services.conversion_validate(conversion=request, by=accountant, client_code="C777")
+
+    assert Snapshot.objects.get(agent=agent).stale
+    assert [c["code"] for c in snapshots.snapshot_data(agent=agent)["clients"]] == ["C777"]

@@ -1,0 +1,439 @@
+"""Monthly client reports: month-end drafts, frozen indicators checked by hand, the PDF, sending
+(and its failure), comment sanitising, versions, scope, batches and the command."""
+
+import datetime as dt
+import io
+import smtplib
+
+import pypdf
+import pytest
+from django.core import mail
+from django.core.mail.backends.base import BaseEmailBackend
+from django.core.management import call_command
+from django.urls import reverse
+from django.utils import timezone
+
+from crm.models import Activity, Contact, ContactLink
+from reports import indicators, services
+from reports.models import MonthlyReport, ReportBatch, ReportStatus
+from sales.models import add_months, first_of_month
+from social.models import MetricSnapshot, Review, ReviewTask, TaskState
+from tests.factories import RestaurantFactory, UserFactory
+from tests.social.conftest import make_account, make_bistro
+
+A4 = (595, 842)
+
+
+@pytest.fixture
+def eager(settings):
+    from comadvisor.celery import app
+
+    previous = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = previous
+
+
+@pytest.fixture
+def bistro(db, community_manager, review_manager, client_manager):
+    restaurant = make_bistro(
+        community_manager=community_manager,
+        review_manager=review_manager,
+        client_manager=client_manager,
+    )
+    owner = Contact.objects.create(
+        last_name="Martin", first_name="Paul", email="paul@bistro.example"
+    )
+    ContactLink.objects.create(restaurant=restaurant, contact=owner, role="owner")
+    return restaurant
+
+
+@pytest.fixture
+def month():
+    return add_months(first_of_month(timezone.localdate()), -1)
+
+
+@pytest.fixture
+def figures_data(bistro, month):
+    """Followers 100 -> 120 (last month -> this month), 90 a year ago; reach 10 a day; two reviews
+    (5 and 3 stars), one answered within target and one late; nothing else."""
+    google = make_account(bistro, "google")
+    facebook = make_account(bistro, "facebook")
+    previous, last_year = add_months(month, -1), add_months(month, -12)
+    rows = [
+        MetricSnapshot(account=facebook, metric="followers", day=month + dt.timedelta(days=3), value=110),
+        MetricSnapshot(account=facebook, metric="followers", day=month + dt.timedelta(days=20), value=120),
+        MetricSnapshot(account=facebook, metric="followers", day=previous + dt.timedelta(days=27), value=100),
+        MetricSnapshot(account=facebook, metric="followers", day=last_year + dt.timedelta(days=10), value=90),
+        MetricSnapshot(account=google, metric="bookings", day=month, value=4),
+        MetricSnapshot(account=google, metric="bookings", day=month + dt.timedelta(days=1), value=6),
+    ] + [
+        MetricSnapshot(account=facebook, metric="reach", day=month + dt.timedelta(days=day), value=10)
+        for day in range(5)
+    ]  # fmt: skip
+    MetricSnapshot.objects.bulk_create(rows)
+    written = timezone.make_aware(dt.datetime.combine(month + dt.timedelta(days=2), dt.time(10)))
+    for rating, hours, late in ((5, 3, False), (3, 30, True)):
+        review = Review.objects.create(
+            account=google, restaurant=bistro, network="google", external_id=f"r{rating}",
+            rating=rating, author="Camille", written_at=written, updated_at=written,
+            replied_at=written + dt.timedelta(hours=hours),
+        )  # fmt: skip
+        due = written + dt.timedelta(hours=24 if not late else 8)
+        ReviewTask.objects.create(
+            review=review, opened_at=written, due_at=due, state=TaskState.ANSWERED,
+            answered_at=written + dt.timedelta(hours=hours),
+        )  # fmt: skip
+    return bistro
+
+
+# --- Month end -------------------------------------------------------------------------------------
+
+
+def test_month_end_makes_one_draft_per_client_with_the_service_and_tells_its_manager_once(
+    bistro, month, community_manager, django_capture_on_commit_callbacks
+):
+    without = RestaurantFactory(
+        name="Sans rapport", client=True, community_manager=community_manager
+    )
+    community_manager.email = "cm@example.com"
+    community_manager.save()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        first = services.month_drafts_create(month=month)
+    with django_capture_on_commit_callbacks(execute=True):
+        second = services.month_drafts_create(month=month)
+
+    assert [report.restaurant for report in first] == [bistro] and second == []
+    report = MonthlyReport.objects.get()
+    assert report.status == ReportStatus.DRAFT and report.month == month
+    assert report.deadline == add_months(month, 1).replace(day=10)
+    assert report.recipients == "paul@bistro.example"
+    assert not MonthlyReport.objects.filter(restaurant=without).exists()
+    assert len(mail.outbox) == 1
+    assert mail.outbox[0].to == ["cm@example.com"] and "Le Bistro" in mail.outbox[0].body
+
+
+def test_the_command_creates_drafts_and_generates_them(figures_data, month, capsys):
+    call_command("monthly_reports", "--month", f"{month:%Y-%m}", "--generate")
+    call_command("monthly_reports", "--month", f"{month:%Y-%m}")
+
+    out = capsys.readouterr().out
+    assert "1 draft(s) created" in out and "1 PDF(s) generated" in out
+    assert "0 draft(s) created" in out
+    assert MonthlyReport.objects.get().status == ReportStatus.GENERATED
+
+
+# --- Indicators ------------------------------------------------------------------------------------
+
+
+def test_indicators_match_the_hand_computed_figures(figures_data, month):
+    figures = indicators.compute(restaurant=figures_data, month=month, language="fr")
+
+    metrics = {row["key"]: row for row in figures["metrics"]}
+    # Followers are a level: the month's last value (120), against 100 and 90.
+    assert (metrics["followers"]["value"], metrics["followers"]["previous"]) == (120, 100)
+    assert metrics["followers"]["last_year"] == 90
+    assert metrics["followers"]["mom"] == 20.0 and metrics["followers"]["yoy"] == 33.3
+    assert metrics["reach"]["value"] == 50 and metrics["bookings"]["value"] == 10
+    reviews = figures["reviews"]
+    assert (reviews["count"], reviews["rating"]) == (2, 4.0)
+    assert (reviews["answered"], reviews["within_target"], reviews["share_within_target"]) == (
+        2,
+        1,
+        50.0,
+    )
+    assert reviews["median_hours"] == 16.5
+    assert figures["posts"] == {"value": 0, "previous": 0, "last_year": 0}
+    # ROI: 10 bookings x 2.5 guests at the default ticket; the pack costs 200.
+    roi = figures["roi"]
+    assert roi["bookings"] == 10 and roi["guests"] == 25.0 and roi["monthly_price"] == 200.0
+    assert figures["status"]["level"] in {"good", "fair", "attention"}
+    assert len(figures["history"]["labels"]) == 13
+    assert figures["history"]["series"]["followers"][-1] == 120
+
+
+# --- Generating ------------------------------------------------------------------------------------
+
+
+def _pdf_text(report) -> tuple[pypdf.PdfReader, str]:
+    with report.pdf.open("rb") as handle:
+        reader = pypdf.PdfReader(io.BytesIO(handle.read()))
+    return reader, "\n".join(page.extract_text() for page in reader.pages)
+
+
+def test_generating_makes_an_a4_pdf_in_the_clients_language(figures_data, month, community_manager):
+    [report] = services.month_drafts_create(month=month)
+    services.report_save(
+        report=report, by=community_manager, comments="<p>Un <strong>très bon</strong> mois.</p>",
+        recipients="paul@bistro.example",
+    )  # fmt: skip
+
+    report = services.report_generate(report=report, by=community_manager)
+
+    assert report.status == ReportStatus.GENERATED and report.indicators["reviews"]["count"] == 2
+    reader, text = _pdf_text(report)
+    assert len(reader.pages) >= 2
+    for page in reader.pages:
+        assert tuple(round(float(side)) for side in page.mediabox[2:]) == A4
+    for expected in ("rapport mensuel", "le bistro", "votre image en ligne", "un très bon mois.",
+                     "retour sur investissement", f"1 / {len(reader.pages)}"):  # fmt: skip
+        assert expected in text.lower(), expected
+
+
+def test_an_english_client_gets_an_english_report(figures_data, month):
+    figures_data.language = "en"
+    figures_data.save()
+    [report] = services.month_drafts_create(month=month)
+
+    report = services.report_generate(report=report)
+
+    _reader, text = _pdf_text(report)
+    text = text.lower()
+    assert (
+        "monthly report" in text and "your online image" in text and "rapport mensuel" not in text
+    )
+
+
+def test_a_month_without_data_fails_visibly_and_keeps_the_comments(
+    bistro, month, community_manager
+):
+    [report] = services.month_drafts_create(month=month)
+    services.report_save(
+        report=report, by=community_manager, comments="<p>À garder</p>", recipients=""
+    )
+
+    report = services.report_generate(report=report, by=community_manager)
+
+    report.refresh_from_db()
+    assert report.status == ReportStatus.FAILED and "Aucune donnée" in report.error
+    assert report.comments == "<p>À garder</p>" and not report.pdf
+
+
+def test_comments_keep_formatting_and_lose_anything_that_runs(bistro, month, community_manager):
+    [report] = services.month_drafts_create(month=month)
+    dirty = (
+        '<p onclick="steal()">Bon <em>mois</em></p><script>alert(1)</script>'
+        '<a href="javascript:alert(1)">x</a><a href="https://example.com">lien</a>'
+        '<img src=x onerror="alert(1)"><iframe src="https://evil.example"></iframe>'
+    )
+
+    services.report_save(report=report, by=community_manager, comments=dirty, recipients="")
+
+    report.refresh_from_db()
+    assert "<em>mois</em>" in report.comments and 'href="https://example.com"' in report.comments
+    for bad in ("script", "onclick", "javascript", "onerror", "<img", "iframe"):
+        assert bad not in report.comments
+
+
+def test_a_bad_recipient_is_named_and_nothing_is_lost(client, bistro, month, community_manager):
+    [report] = services.month_drafts_create(month=month)
+    client.force_login(community_manager)
+
+    response = client.post(
+        reverse("monthly_detail", args=[report.pk]),
+        {"comments": "<p>Mes commentaires</p>", "recipients": "ok@example.com\npas-une-adresse", "action": "save"},
+    )  # fmt: skip
+
+    assert response.status_code == 200
+    assert "pas-une-adresse" in response.content.decode()
+    assert "Mes commentaires" in response.content.decode()
+
+
+# --- Sending ---------------------------------------------------------------------------------------
+
+
+def test_sending_mails_the_pdf_and_records_it(figures_data, month, community_manager):
+    [report] = services.month_drafts_create(month=month)
+    report = services.report_generate(report=report, by=community_manager)
+
+    report = services.report_send(report=report, by=community_manager)
+
+    assert report.status == ReportStatus.SENT and report.times_sent == 1
+    assert report.sent_to == "paul@bistro.example"
+    assert report.sent_on_time is (timezone.localdate() <= report.deadline)
+    [message] = mail.outbox
+    assert message.to == ["paul@bistro.example"] and "rapport mensuel" in message.subject
+    [(name, content, mimetype)] = message.attachments
+    assert name == report.filename and mimetype == "application/pdf" and content[:5] == b"%PDF-"
+    assert Activity.objects.filter(restaurant=figures_data, origin="monthly_report").count() == 1
+
+    services.report_send(report=report, by=community_manager)
+    report.refresh_from_db()
+    assert report.times_sent == 2 and len(mail.outbox) == 2
+
+
+class FailingBackend(BaseEmailBackend):
+    def send_messages(self, email_messages):
+        raise smtplib.SMTPServerDisconnected("Connection unexpectedly closed")
+
+
+def test_an_smtp_failure_leaves_the_report_failed_with_the_reason(
+    figures_data, month, community_manager, settings
+):
+    [report] = services.month_drafts_create(month=month)
+    services.report_save(
+        report=report,
+        by=community_manager,
+        comments="<p>Gardé</p>",
+        recipients="paul@bistro.example",
+    )
+    report = services.report_generate(report=report, by=community_manager)
+    settings.EMAIL_BACKEND = f"{__name__}.FailingBackend"
+
+    report = services.report_send(report=report, by=community_manager)
+
+    report.refresh_from_db()
+    assert report.status == ReportStatus.FAILED and "Connection unexpectedly closed" in report.error
+    assert report.pdf and report.comments == "<p>Gardé</p>" and report.sent_at is None
+    assert not Activity.objects.filter(origin="monthly_report").exists()
+
+
+def test_a_sent_report_never_changes_regenerating_makes_a_new_version(
+    figures_data, month, community_manager
+):
+    [report] = services.month_drafts_create(month=month)
+    services.report_save(
+        report=report, by=community_manager, comments="<p>v1</p>", recipients="paul@bistro.example"
+    )
+    report = services.report_send(
+        report=services.report_generate(report=report), by=community_manager
+    )
+    first_pdf = report.pdf.name
+
+    with pytest.raises(services.ValidationError):
+        services.report_save(
+            report=report, by=community_manager, comments="<p>autre</p>", recipients=""
+        )
+    second = services.report_generate(report=report, by=community_manager)
+
+    report.refresh_from_db()
+    assert (
+        report.status == ReportStatus.SENT
+        and report.pdf.name == first_pdf
+        and report.comments == "<p>v1</p>"
+    )
+    assert second.pk != report.pk and second.version == 2 and second.previous == report
+    assert second.status == ReportStatus.GENERATED and second.comments == "<p>v1</p>"
+    assert list(MonthlyReport.objects.current()) == [second]
+
+
+# --- Pages -----------------------------------------------------------------------------------------
+
+
+def test_another_community_managers_report_answers_404(client, bistro, month):
+    [report] = services.month_drafts_create(month=month)
+    other = UserFactory(username="other_cm", roles=["community_manager"])
+    client.force_login(other)
+
+    for name in ("monthly_detail", "monthly_preview", "monthly_pdf"):
+        assert client.get(reverse(name, args=[report.pk])).status_code == 404, name
+    assert list(client.get(reverse("monthly_list")).context["page"]) == []
+
+
+def test_editor_writes_comments_generates_and_sends(client, figures_data, month, community_manager):
+    [report] = services.month_drafts_create(month=month)
+    client.force_login(community_manager)
+    url = reverse("monthly_detail", args=[report.pk])
+    data = {"comments": "<p>Très bon mois</p>", "recipients": "paul@bistro.example"}
+
+    page = client.get(url)
+    client.post(url, {**data, "action": "generate"})
+    client.post(url, {**data, "action": "send"})
+
+    assert page.status_code == 200 and page.context["live"] is True
+    report.refresh_from_db()
+    assert report.status == ReportStatus.SENT and report.comments == "<p>Très bon mois</p>"
+    preview = client.get(reverse("monthly_preview", args=[report.pk]))
+    assert "Très bon mois" in preview.content.decode()
+    download = client.get(reverse("monthly_pdf", args=[report.pk]))
+    assert download["Content-Type"] == "application/pdf"
+    assert b"".join(download.streaming_content)[:5] == b"%PDF-"
+
+
+@pytest.mark.parametrize("count", [1, 25])
+def test_the_list_runs_a_constant_number_of_queries(
+    client, community_manager, month, count, django_assert_max_num_queries
+):
+    for number in range(count):
+        restaurant = RestaurantFactory(
+            name=f"R{number}", client=True, community_manager=community_manager
+        )
+        MonthlyReport.objects.create(restaurant=restaurant, month=month, deadline=month)
+    client.force_login(community_manager)
+
+    with django_assert_max_num_queries(12):
+        response = client.get(reverse("monthly_list"), {"due": "1"})
+
+    assert len(response.context["page"]) == count
+
+
+def test_generating_and_sending_all_due_reports_shows_its_progress(
+    client, figures_data, month, community_manager, eager, django_capture_on_commit_callbacks
+):
+    services.month_drafts_create(month=month)
+    empty = RestaurantFactory(name="Vide", client=True, community_manager=community_manager)
+    MonthlyReport.objects.create(
+        restaurant=empty, month=month, deadline=month, recipients="a@example.com"
+    )
+    client.force_login(community_manager)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("monthly_batch_start"))
+
+    batch = ReportBatch.objects.get()
+    assert response.status_code == 302 and response["Location"] == reverse(
+        "monthly_batch", args=[batch.pk]
+    )
+    batch.refresh_from_db()
+    assert (batch.total, batch.done, batch.failed, batch.percent) == (2, 1, 1, 100)
+    page = client.get(reverse("monthly_batch", args=[batch.pk]), headers={"HX-Request": "true"})
+    body = page.content.decode()
+    assert 'value="100"' in body and "Vide" in body and "hx-get" not in body
+    assert len(mail.outbox) == 1
+
+
+def test_reports_due_and_sent_on_time_for_the_dashboards(community_manager, month):
+    from reports.monthly_selectors import reports_due, reports_on_time
+
+    deadline = add_months(month, 1).replace(day=10)
+    sent_at = timezone.make_aware(dt.datetime.combine(deadline, dt.time(18)))
+    late_at = sent_at + dt.timedelta(days=1)
+    made = {}
+    for name in ("a", "b", "c", "d"):
+        restaurant = RestaurantFactory(name=name, client=True, community_manager=community_manager)
+        made[name] = MonthlyReport.objects.create(
+            restaurant=restaurant, month=month, deadline=deadline
+        )
+    MonthlyReport.objects.filter(pk=made["a"].pk).update(status=ReportStatus.SENT, sent_at=sent_at)
+    MonthlyReport.objects.filter(pk=made["b"].pk).update(status=ReportStatus.SENT, sent_at=late_at)
+    # c: its first version went out on time, a second version later.
+    MonthlyReport.objects.filter(pk=made["c"].pk).update(status=ReportStatus.SENT, sent_at=sent_at)
+    MonthlyReport.objects.create(
+        restaurant=made["c"].restaurant, month=month, version=2, previous=made["c"],
+        deadline=deadline, status=ReportStatus.SENT, sent_at=late_at,
+    )  # fmt: skip
+
+    on_time = reports_on_time(month=month)
+    due = reports_due(user=community_manager)
+
+    assert (on_time.total, on_time.sent, on_time.on_time, on_time.share) == (4, 3, 2, 50.0)
+    assert due.count == 1 and [report.restaurant.name for report in due.reports] == ["d"]
+    assert due.late == (1 if timezone.localdate() > deadline else 0)
+
+
+def test_dashboards_show_reports_due_and_sent_on_time(
+    client, bistro, month, community_manager, direction
+):
+    [report] = services.month_drafts_create(month=month)
+
+    client.force_login(community_manager)
+    mine = client.get(reverse("dashboard"))
+    client.force_login(direction)
+    overview = client.get(reverse("dashboard"))
+
+    assert mine.context["reports_due"].reports == [report]
+    assert f'href="{reverse("monthly_detail", args=[report.pk])}"' in mine.content.decode()
+    on_time = overview.context["direction"]["reports_on_time"]
+    assert (on_time.total, on_time.sent) == (1, 0)
+    assert f"month={month:%Y-%m}" in overview.context["direction"]["reports_url"]
