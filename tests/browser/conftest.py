@@ -49,7 +49,12 @@ def page(browser, live_server):
 
     A test expecting an error status adds that message to page.expected_console_errors.
     """
-    context = browser.new_context(base_url=live_server.url, locale="fr-FR")
+    from django.conf import settings
+
+    # The users' browsers keep the company's time, as their devices do.
+    context = browser.new_context(
+        base_url=live_server.url, locale="fr-FR", timezone_id=settings.TIME_ZONE
+    )
     page = context.new_page()
     page.set_default_timeout(10_000)
     errors: list[str] = []

@@ -3,9 +3,10 @@ envelopes kept across reloads and sent when the network returns, lost acknowledg
 errors, rejections, and the service worker's own fetches cut by the offline emulation."""
 
 import json
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 
 import pytest
+from django.conf import settings
 from django.utils import timezone
 
 from crm.models import Restaurant
@@ -43,6 +44,7 @@ class Kit:
             headless=True,
             base_url=self.base_url,
             locale="en-GB",
+            timezone_id=settings.TIME_ZONE,  # the agent's device keeps the company's time
             service_workers="allow",
             offline=offline,
             accept_downloads=True,
@@ -131,7 +133,9 @@ def world(sales_agent):
     zone.agents.add(sales_agent)
     brasserie = SegmentFactory(code="brasserie", name="Brasserie", order=1)
     today = timezone.localdate()
-    now = timezone.now()
+
+    def days_ago(days):  # at noon, so that the count of calendar days never depends on the hour
+        return timezone.make_aware(datetime.combine(today - timedelta(days=days), time(12)))
 
     def client(name, code, **extra):
         return RestaurantFactory(
@@ -142,16 +146,16 @@ def world(sales_agent):
     clients = {
         "gare": client(
             "Café de la Gare", "C00011", revisit_date=today + timedelta(days=3),
-            last_visit_at=now - timedelta(days=40),
+            last_visit_at=days_ago(40),
         ),
         "bouchon": client(
             "Le Bouchon Lyonnais", "C00012", revisit_date=today - timedelta(days=2),
-            last_visit_at=now - timedelta(days=200),
+            last_visit_at=days_ago(200),
         ),
         "brasserie": client("Brasserie du Parc", "C00120", last_visit_at=None),
         "pizza": client(
             "Pizza Bella", "D00013", revisit_date=today + timedelta(days=10),
-            last_visit_at=now - timedelta(days=5),
+            last_visit_at=days_ago(5),
         ),
     }  # fmt: skip
     # A client of the agent's zone in a colleague's hands: searchable, but not in the home lists
