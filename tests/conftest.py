@@ -116,3 +116,15 @@ def _default_language():
     translation.activate(settings.LANGUAGE_CODE)
     yield
     translation.activate(settings.LANGUAGE_CODE)
+
+
+@pytest.fixture
+def eager_tasks():
+    """Run Celery tasks in the test's process, as the embedded mode does, also where a broker is
+    configured (the PostgreSQL + Redis run)."""
+    from comadvisor.celery import app
+
+    previous = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = previous

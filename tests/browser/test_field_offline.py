@@ -113,7 +113,9 @@ class Kit:
 
 
 @pytest.fixture
-def kit(browser, live_server, tmp_path):
+def kit(browser, live_server, tmp_path, eager_tasks):
+    """The kit's uploads are integrated by a task run in the live server, as in the embedded
+    mode, also in the PostgreSQL + Redis run."""
     if not CHROMIUM.exists():
         pytest.skip(MISSING)
     made = Kit(browser, live_server, tmp_path / "profile")

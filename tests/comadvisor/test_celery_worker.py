@@ -7,6 +7,7 @@ import uuid
 from pathlib import Path
 
 import pytest
+from celery.result import allow_join_result
 from django.conf import settings
 
 from comadvisor.tasks import ping
@@ -47,5 +48,9 @@ def test_task_goes_through_redis_to_a_worker_and_comes_back(worker):
 
     result = ping.apply_async(args=[payload], queue=worker)
 
-    assert result.get(timeout=60) == f"pong:{payload}"
+    # This test runs outside any task, but Celery's process-wide "inside a task" flag may have
+    # been left set by eager tasks that earlier tests ran in several threads at once (each run
+    # restores the value it saw on entry), so it is cleared for the wait.
+    with allow_join_result():
+        assert result.get(timeout=60) == f"pong:{payload}"
     assert settings.CELERY_BROKER_URL.startswith("redis://")

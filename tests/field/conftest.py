@@ -128,12 +128,6 @@ def post_envelopes(client):
 
 
 @pytest.fixture(autouse=True)
-def _eager_tasks():
+def _eager_tasks(eager_tasks):
     """Tasks run in the test's process, as in the embedded mode, also where a broker is
     configured (the PostgreSQL + Redis run)."""
-    from comadvisor.celery import app
-
-    previous = app.conf.task_always_eager
-    app.conf.task_always_eager = True
-    yield
-    app.conf.task_always_eager = previous

@@ -25,13 +25,8 @@ A4 = (595, 842)
 
 
 @pytest.fixture
-def eager(settings):
-    from comadvisor.celery import app
-
-    previous = app.conf.task_always_eager
-    app.conf.task_always_eager = True
-    yield
-    app.conf.task_always_eager = previous
+def eager(eager_tasks):
+    """Tasks in the test's process (see tests/conftest.py)."""
 
 
 @pytest.fixture

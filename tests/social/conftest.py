@@ -80,15 +80,3 @@ def instagram(bistro):
 @pytest.fixture
 def google(bistro):
     return make_account(bistro, "google")
-
-
-@pytest.fixture
-def eager_tasks():
-    """Run Celery tasks in the test's process, as the embedded mode does, also where a broker is
-    configured (the PostgreSQL + Redis run)."""
-    from comadvisor.celery import app
-
-    previous = app.conf.task_always_eager
-    app.conf.task_always_eager = True
-    yield
-    app.conf.task_always_eager = previous
