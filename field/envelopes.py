@@ -139,7 +139,11 @@ def check_envelope(envelope) -> None:
     match = NAME_TIME_RE.match(envelope.name)
     if not match or not envelope.name[match.end() - 1 :].startswith(middle):
         raise Invalid(Reason.SCHEMA, _("the name does not match the envelope's fields"))
-    if not isinstance(envelope.payload, dict) or payload_hash(envelope.payload) != envelope.hash:
+    if not isinstance(envelope.payload, dict):
+        raise Invalid(Reason.SCHEMA, _("the payload is not an object"))
+    # The hash vouches for the content as the device sent it; an admin's correction replaces
+    # that guarantee with the admin's own (the original stays in `raw`).
+    if envelope.fixed_at is None and payload_hash(envelope.payload) != envelope.hash:
         raise Invalid(Reason.HASH, _("the content does not match its hash"))
     if envelope.entity_kind != ENTITY_KINDS[action]:
         raise Invalid(

@@ -187,6 +187,17 @@ class Envelope(models.Model):
         verbose_name=_("restaurant"),
     )
     purged_at = models.DateTimeField(_("content cleared at"), null=True, blank=True)
+    # An admin's correction: `hash` stays the one the device sent (a device sending the original
+    # again is a duplicate, not a clash); `raw` keeps the original content.
+    fixed_at = models.DateTimeField(_("corrected at"), null=True, blank=True)
+    fixed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("corrected by"),
+    )
 
     objects = EnvelopeQuerySet.as_manager()
 

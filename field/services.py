@@ -203,18 +203,52 @@ def _check_manager(by: User) -> None:
         raise PermissionDenied
 
 
-def envelope_fix(*, envelope: Envelope, by: User, payload: dict) -> Envelope:
-    """An admin corrects a quarantined envelope's payload; its hash is recomputed."""
-    from field.envelopes import payload_hash
+_UNCHANGED: Any = object()
 
+
+def envelope_fix(
+    *,
+    envelope: Envelope,
+    by: User,
+    payload: Any = _UNCHANGED,
+    entity_id: Any = _UNCHANGED,
+    entity_client_id: Any = _UNCHANGED,
+    base_version: Any = _UNCHANGED,
+) -> Envelope:
+    """An admin corrects a quarantined envelope (its payload, the restaurant it is about, its
+    base version); only what is given changes. The received hash and the original content
+    (`raw`) stay, so the device sending the original again is a duplicate, not a clash."""
     _check_manager(by)
     if envelope.state != EnvelopeState.QUARANTINED:
         raise ValidationError(_("Only a quarantined envelope can be corrected."))
-    if not isinstance(payload, dict):
-        raise ValidationError({"payload": _("The payload must be a JSON object.")})
-    envelope.payload = payload
-    envelope.hash = payload_hash(payload)
-    envelope.save(update_fields=["payload", "hash"])
+    fields = ["fixed_at", "fixed_by"]
+    if payload is not _UNCHANGED:
+        if not isinstance(payload, dict):
+            raise ValidationError({"payload": _("The payload must be a JSON object.")})
+        envelope.payload = payload
+        fields.append("payload")
+    if entity_id is not _UNCHANGED:
+        if entity_id is not None and (
+            isinstance(entity_id, bool) or not isinstance(entity_id, int)
+        ):
+            raise ValidationError({"entity_id": _("The restaurant id must be a number.")})
+        envelope.entity_id = entity_id
+        fields.append("entity_id")
+    if entity_client_id is not _UNCHANGED:
+        parsed = parse_uuid(entity_client_id)
+        if entity_client_id not in (None, "") and parsed is None:
+            raise ValidationError({"entity_client_id": _("The offline id must be a UUID.")})
+        envelope.entity_client_id = parsed
+        fields.append("entity_client_id")
+    if base_version is not _UNCHANGED:
+        text = str(base_version or "")
+        if text and parse_time(text) is None:
+            raise ValidationError({"base_version": _("The base version must be an ISO time.")})
+        envelope.base_version = text[:40]
+        fields.append("base_version")
+    envelope.fixed_at = timezone.now()
+    envelope.fixed_by = by
+    envelope.save(update_fields=fields)
     return envelope
 
 

@@ -12,7 +12,7 @@ from crm.models import ChangeRequest, ConversionRequest, Restaurant
 from field import integration, services
 from field.enums import EnvelopeState, Flag, Reason
 from field.integration import _field_label
-from field.models import Device, Envelope, JournalEntry
+from field.models import Device, Envelope, JournalEntry, NameClash
 from sales.models import Visit, VisitFormNode
 from tests.field.conftest import IBAN, PNG_URL, envelope, new_client_id, version, visit_payload
 
@@ -476,6 +476,48 @@ def test_an_admin_fixes_and_retries_a_quarantined_envelope(agent, admin_user, cl
     entry = JournalEntry.objects.get()
     assert (entry.outcome, entry.by) == (EnvelopeState.INTEGRATED, admin_user)
     assert [h["outcome"] for h in entry.history] == ["quarantined"]
+
+
+def test_the_original_sent_again_after_a_fix_is_a_duplicate_not_a_clash(
+    agent, admin_user, client_restaurant, admins_notified, mailoutbox
+):
+    item = envelope(agent, seq=1, action="visit", restaurant=client_restaurant,
+                    payload=visit_payload(kind="teleportation"))  # fmt: skip
+    receive(agent, [item])
+    integration.integrate()
+    stored = Envelope.objects.get()
+    services.envelope_fix(envelope=stored, by=admin_user, payload=visit_payload(kind="phone"))
+    services.envelope_retry(envelope=stored, by=admin_user)
+    mailoutbox.clear()
+
+    # The device never got the acknowledgement: it sends its original envelope again.
+    [receipt] = receive(agent, [item])
+
+    assert receipt == "duplicate"
+    assert not NameClash.objects.exists() and mailoutbox == []
+    stored.refresh_from_db()
+    assert (stored.hash, stored.raw["payload"]["kind"]) == (item["hash"], "teleportation")
+    assert (stored.fixed_by, stored.payload["kind"]) == (admin_user, "phone")
+    assert Visit.objects.count() == 1
+
+
+def test_an_admin_points_a_quarantined_envelope_at_another_restaurant(
+    agent, admin_user, client_restaurant
+):
+    item = envelope(agent, seq=1, action="visit", restaurant=client_restaurant,
+                    payload=visit_payload())  # fmt: skip
+    item["entity"]["id"] = 999_999
+    receive(agent, [item])
+    integration.integrate()
+    stored = Envelope.objects.get()
+    assert stored.reason_code == "not_found"
+
+    services.envelope_fix(envelope=stored, by=admin_user, entity_id=client_restaurant.pk)
+    services.envelope_retry(envelope=stored, by=admin_user)
+
+    stored.refresh_from_db()
+    assert stored.state == EnvelopeState.INTEGRATED
+    assert Visit.objects.get().restaurant == client_restaurant
 
 
 def test_discarding_is_recorded_and_releases_a_held_device(agent, admin_user, client_restaurant):
