@@ -16,6 +16,7 @@ from django.db.models import Exists, F, OuterRef, Q, Subquery, Sum, Window
 from django.db.models.functions import RowNumber
 from django.utils import timezone, translation
 
+from accounts.enums import RoleName
 from accounts.models import User
 from crm import services as crm_services
 from crm.enums import (
@@ -40,6 +41,7 @@ from field.enums import EnvelopeState
 from field.envelopes import MAX_BATCH
 from field.models import Device, Envelope, FieldSettings, Snapshot
 from field.prospects import PROSPECT_FIELDS, iso, json_value
+from field.services import may_use_field_kit
 from sales.enums import ContractStatus, NodeKind, VisitKind, VisitStatus
 from sales.models import (
     Contract,
@@ -138,7 +140,7 @@ def _snapshot_data(agent: User) -> dict[str, Any]:
     now = timezone.now()
     today = timezone.localdate()
     tz = timezone.get_current_timezone()
-    scope = Restaurant.objects.visible_to(agent).active()
+    scope = kit_scope(agent)
 
     client_rows = list(
         scope.exclude(status=RestaurantStatus.PROSPECT)
@@ -463,21 +465,48 @@ def _lists(crm_settings: CrmSettings, sales_settings: SalesSettings) -> dict[str
     }
 
 
-def field_kit_users():
-    """Who gets a snapshot nightly: active sales agents, and anyone who already has one."""
-    from accounts.enums import RoleName
+def kit_scope(agent: User):
+    """The restaurants of a user's offline data: those they see online, except for users who see
+    every restaurant (admins, direction), whose kit holds the restaurants in their own hands
+    (assigned to them, and the prospects they created). The field kit is the tool of a visit
+    round, not a copy of the company's base, which would weigh tens of megabytes."""
+    scope = Restaurant.objects.visible_to(agent).active()
+    if agent.has_perm("crm.view_all_restaurants"):
+        scope = scope.filter(
+            Q(sales_agent=agent) | Q(created_by=agent, status=RestaurantStatus.PROSPECT)
+        )
+    return scope
 
-    return (
-        User.objects.filter(is_active=True)
-        .filter(Q(groups__name=RoleName.SALES_AGENT) | Q(field_snapshot__isnull=False))
-        .distinct()
-        .order_by("pk")
-    )
+
+def field_kit_users() -> list[User]:
+    """Who gets a snapshot nightly: the active sales agents who may use the kit. Anyone else who
+    opened the kit (an admin, direction) gets theirs built when they read it, so a single visit to
+    /field/ does not cost a rebuild every night for good."""
+    agents = User.objects.filter(is_active=True, groups__name=RoleName.SALES_AGENT).distinct()
+    return [agent for agent in agents.order_by("pk") if may_use_field_kit(agent)]
 
 
 def snapshots_rebuild_all(*, agents: Iterable[User] | None = None) -> int:
+    """Rebuild the snapshots of `agents` (by default the nightly list); without `agents`, also
+    drop the stored snapshots of users who may no longer use the kit (deactivated, role
+    withdrawn): their data has no reader left."""
     count = 0
-    for agent in agents if agents is not None else field_kit_users():
+    nightly = agents is None
+    for agent in field_kit_users() if nightly else agents:
         snapshot_rebuild(agent=agent)
         count += 1
+    if nightly:
+        snapshots_drop_unused()
     return count
+
+
+def snapshots_drop_unused() -> int:
+    """Delete the snapshots of users who may no longer use the field kit."""
+    unused = [
+        snapshot.agent_id
+        for snapshot in Snapshot.objects.select_related("agent").only("agent")
+        if not may_use_field_kit(snapshot.agent)
+    ]
+    if not unused:
+        return 0
+    return Snapshot.objects.filter(agent_id__in=unused).delete()[0]

@@ -192,3 +192,47 @@ def test_a_conversion_makes_the_agents_snapshot_stale(
 
     assert Snapshot.objects.get(agent=agent).stale
     assert [c["code"] for c in snapshots.snapshot_data(agent=agent)["clients"]] == ["C777"]
+
+
+def test_an_admins_kit_holds_the_restaurants_in_their_hands_not_the_company(
+    client, admin_user, agent, lyon
+):
+    assigned = RestaurantFactory(name="Confié", client=True, zone=lyon, sales_agent=admin_user)
+    created = RestaurantFactory(name="Trouvé", created_by=admin_user, zone=lyon)
+    RestaurantFactory(name="De l'agent", client=True, zone=lyon, sales_agent=agent)
+    RestaurantFactory(name="Prospect de l'agent", created_by=agent, sales_agent=agent, zone=lyon)
+
+    data = document(admin_user)
+
+    assert [c["name"] for c in data["clients"]] == [assigned.name]
+    assert [p["name"] for p in data["prospects"]] == [created.name]
+    # An agent still gets the clients of their zones, the one in the admin's hands included.
+    assert {c["name"] for c in document(agent)["clients"]} == {assigned.name, "De l'agent"}
+
+
+def test_the_nightly_rebuild_is_for_sales_agents_not_whoever_opened_the_kit(
+    client, admin_user, direction, agent
+):
+    for user in (admin_user, direction):
+        client.force_login(user)
+        assert client.get("/field/api/snapshot").status_code == 200
+    built = dict(Snapshot.objects.values_list("agent_id", "generated_at"))
+
+    rebuilt = snapshots.snapshots_rebuild_all()
+
+    assert snapshots.field_kit_users() == [agent]
+    assert rebuilt == 1
+    after = dict(Snapshot.objects.values_list("agent_id", "generated_at"))
+    assert after[admin_user.pk] == built[admin_user.pk]
+    assert after[direction.pk] == built[direction.pk]
+    assert agent.pk in after
+
+
+def test_the_nightly_rebuild_drops_the_snapshots_of_users_who_left(agent, colleague):
+    snapshots.snapshot_rebuild(agent=colleague)
+    colleague.is_active = False
+    colleague.save()
+
+    assert snapshots.snapshots_rebuild_all() == 1
+
+    assert list(Snapshot.objects.values_list("agent_id", flat=True)) == [agent.pk]
