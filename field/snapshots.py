@@ -70,11 +70,76 @@ def etag_matches(header: str, etag: str) -> bool:
 
 
 def snapshot_current(*, agent: User) -> Snapshot:
-    """The stored snapshot, rebuilt first when missing or marked stale by an integration."""
+    """The stored snapshot, rebuilt first when missing, marked stale (an integration, a
+    conversion) or outdated (`snapshot_outdated`)."""
     snapshot = Snapshot.objects.filter(agent=agent).first()
-    if snapshot is None or snapshot.stale:
+    if snapshot is None or snapshot.stale or snapshot_outdated(snapshot=snapshot, agent=agent):
         snapshot = snapshot_rebuild(agent=agent)
     return snapshot
+
+
+# A snapshot read when older than this share of the freshness limit is rebuilt first: an agent
+# who synchronises (every two minutes while online) never holds data near the limit, whether the
+# nightly rebuild is on or not, and the web's changes reach them within that time at the latest.
+REBUILD_SHARE = 0.5
+
+
+def _admin_lists() -> list:
+    """The models whose rows the snapshot copies as lists and settings, edited in the admin."""
+    return [
+        FieldSettings,
+        SalesSettings,
+        CrmSettings,
+        VisitFormNode,
+        Pack,
+        Segment,
+        Zone,
+        AssetType,
+    ]
+
+
+def snapshot_outdated(*, snapshot: Snapshot, agent: User, now: datetime | None = None) -> bool:
+    """Whether the snapshot is too old to serve or what it copies changed since it was built,
+    read cheaply (a few indexed EXISTS, no rebuild): the admin's lists and settings saved in the
+    administration (its log), a restaurant of the kit saved since (an edit on the web, a client
+    new in the agent's zone, one given to them) or one that was in their hands and changed since
+    (given to a colleague, archived, moved out of their zone), a visit done since on the kit's
+    restaurants by anyone. What is not read here (invoices, hand-written timeline entries) waits
+    for the age limit, the nightly rebuild or the next integration."""
+    from django.contrib.admin.models import LogEntry
+    from django.contrib.contenttypes.models import ContentType
+
+    now = now or timezone.now()
+    since = snapshot.generated_at
+    field_settings = FieldSettings.load()
+    if now - since >= timedelta(hours=field_settings.freshness_hours * REBUILD_SHARE):
+        return True
+    lists = ContentType.objects.get_for_models(*_admin_lists()).values()
+    if LogEntry.objects.filter(action_time__gt=since, content_type__in=list(lists)).exists():
+        return True
+    scope = kit_scope(agent).values("pk")
+    history = Restaurant.history.model.objects
+    zones = Zone.agents.through.objects.filter(user_id=agent.pk).values("zone_id")
+    was_in_hands = history.filter(id=OuterRef("id"), history_date__lte=since).filter(
+        Q(sales_agent_id=agent.pk) | Q(created_by_id=agent.pk) | Q(zone_id__in=zones)
+    )
+    if (
+        history.filter(history_date__gt=since)
+        .filter(Q(id__in=scope) | Exists(was_in_hands))
+        .exists()
+    ):
+        return True
+    # A visit done since is dated within the backdating bound before it (online or offline).
+    bound = max(SalesSettings.load().visit_backdate_days, field_settings.visit_backdate_days or 0)
+    return (
+        Visit.objects.filter(
+            status=VisitStatus.DONE,
+            start__gte=since - timedelta(days=bound + 1),
+            updated_at__gt=since,
+        )
+        .filter(Q(agent=agent) | Q(restaurant_id__in=scope))
+        .exists()
+    )
 
 
 def snapshot_rebuild(*, agent: User) -> Snapshot:
@@ -82,11 +147,13 @@ def snapshot_rebuild(*, agent: User) -> Snapshot:
     being built leaves it stale, so the next read builds it again."""
     started = time.perf_counter()
     Snapshot.objects.filter(agent=agent).update(stale=False)
+    # The data is as of the moment its reading starts: a change made while it is read is later
+    # than `generated_at`, so `snapshot_outdated` sees it.
+    generated_at = timezone.now()
     # One consistent read of everything (a repeatable view on PostgreSQL's default isolation
     # would need more; a single transaction at least keeps the rows of each query together).
     with transaction.atomic():
         data = snapshot_data(agent=agent)
-    generated_at = timezone.now()
     content = json.dumps(data, separators=(",", ":"), ensure_ascii=False, default=str)
     digest = hashlib.sha256(f"{iso(generated_at)}{content}".encode()).hexdigest()
     etag = f'W/"{digest[:32]}"'

@@ -236,3 +236,124 @@ def test_the_nightly_rebuild_drops_the_snapshots_of_users_who_left(agent, collea
     assert snapshots.snapshots_rebuild_all() == 1
 
     assert list(Snapshot.objects.values_list("agent_id", flat=True)) == [agent.pk]
+
+
+# --- Rebuilt when read: too old, or what it copies changed since ------------------------------
+
+
+def _read(client, agent, etag=None):
+    client.force_login(agent)
+    headers = {"HTTP_IF_NONE_MATCH": etag} if etag else {}
+    return client.get("/field/api/snapshot", **headers)
+
+
+def _built_hours_ago(agent, hours: float) -> None:
+    """As if the snapshot had been built `hours` ago, after everything the test made."""
+    then = timezone.now() - timedelta(hours=hours)
+    Restaurant.history.model.objects.update(history_date=then - timedelta(minutes=1))
+    Snapshot.objects.filter(agent=agent).update(generated_at=then)
+
+
+def test_a_snapshot_past_half_the_freshness_limit_is_rebuilt_when_read_without_the_nightly_job(
+    client, agent, client_restaurant
+):
+    FieldSettings.load()
+    FieldSettings.objects.update(freshness_hours=8, rebuild_nightly=False)
+    etag = _read(client, agent)["ETag"]
+    _built_hours_ago(agent, 3.9)
+
+    kept = _read(client, agent, etag)
+    _built_hours_ago(agent, 4.1)
+    rebuilt = _read(client, agent, etag)
+
+    assert kept.status_code == 304
+    assert rebuilt.status_code == 200
+    assert rebuilt["ETag"] != etag
+    age = timezone.now() - Snapshot.objects.get(agent=agent).generated_at
+    assert age < timedelta(minutes=1)
+
+
+def test_an_unchanged_snapshot_is_answered_304_in_a_few_queries(
+    client, agent, client_restaurant, lyon, django_assert_max_num_queries
+):
+    etag = _read(client, agent)["ETag"]
+    other_zone = RestaurantFactory(name="Ailleurs", client=True, postal_code="13001")
+    other_zone.name = "Ailleurs encore"
+    other_zone.save()  # nothing of the agent's
+    client.force_login(agent)
+
+    with django_assert_max_num_queries(12):
+        response = client.get("/field/api/snapshot", HTTP_IF_NONE_MATCH=etag)
+
+    assert response.status_code == 304
+
+
+def test_a_reassignment_on_the_web_reaches_both_agents_at_their_next_read(
+    client, client_manager, agent, colleague, client_restaurant
+):
+    from crm import services as crm_services
+
+    mine = _read(client, agent)["ETag"]
+    theirs = _read(client, colleague)["ETag"]
+
+    crm_services.restaurants_reassign(by=client_manager, restaurants=[client_restaurant],
+                                      agent=colleague)  # fmt: skip
+
+    for user, etag in ((agent, mine), (colleague, theirs)):
+        response = _read(client, user, etag)
+        assert response.status_code == 200, user
+    data = snapshots.snapshot_document(Snapshot.objects.get(agent=agent))
+    assert [(c["name"], c["assigned"]) for c in data["clients"]] == [("Le Bouchon", False)]
+
+
+def test_a_restaurant_leaving_the_agents_hands_outdates_their_snapshot(
+    client, client_manager, agent, prospect
+):
+    from crm import services as crm_services
+
+    etag = _read(client, agent)["ETag"]
+    crm_services.restaurant_archive(restaurant=prospect, by=client_manager)
+
+    response = _read(client, agent, etag)
+
+    assert response.status_code == 200
+    assert snapshots.snapshot_document(Snapshot.objects.get(agent=agent))["prospects"] == []
+
+
+def test_a_colleagues_visit_on_the_agents_client_outdates_their_snapshot(
+    client, agent, colleague, client_restaurant
+):
+    from sales import services as sales_services
+
+    etag = _read(client, agent)["ETag"]
+    sales_services.visit_record_today(restaurant=client_restaurant, by=colleague,
+                                      day=timezone.localdate(), report="Passé par là")  # fmt: skip
+
+    response = _read(client, agent, etag)
+
+    assert response.status_code == 200
+    visits = snapshots.snapshot_document(Snapshot.objects.get(agent=agent))["visits"]
+    assert [(v["agent"], v["report"]) for v in visits] == [(colleague.username, "Passé par là")]
+
+
+def test_lists_and_settings_saved_in_the_admin_outdate_every_snapshot(
+    client, admin_user, agent, client_restaurant
+):
+    etag = _read(client, agent)["ETag"]
+    client.force_login(admin_user)
+    response = client.post(
+        f"/admin/field/fieldsettings/{FieldSettings.load().pk}/change/",
+        {
+            "freshness_hours": 6, "idle_prospect_months": 12, "recent_activities": 3,
+            "visit_backdate_days": "", "revisit_presets": "7, 30", "drop_folder": "",
+            "drop_folder_minutes": 5, "rebuild_after_integration": "on",
+            "rebuild_nightly": "on", "notification_emails": "", "log_retention_days": 180,
+        },
+    )  # fmt: skip
+    assert response.status_code == 302
+
+    response = _read(client, agent, etag)
+
+    assert response.status_code == 200
+    data = snapshots.snapshot_document(Snapshot.objects.get(agent=agent))
+    assert data["settings"]["freshness_hours"] == 6
