@@ -3,7 +3,8 @@
 A file holds exactly the body of POST /field/api/envelopes (`{"envelopes": [...]}`, a single
 envelope object is accepted too). Each file is read once: its path and SHA-256 are remembered, so
 a file changed since (same path, other content) is read again, and its envelopes go through the
-same storing and integration as an upload (a name already stored is a duplicate)."""
+same storing and integration as an upload (a name already stored is a duplicate). A file holding
+envelopes of an agent the server does not know yet is read again at each run until it does."""
 
 import hashlib
 import json
@@ -11,6 +12,7 @@ import logging
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 from django.db import transaction
@@ -111,6 +113,7 @@ def _read_file(
             report.refused += 1
             return
         lines, counts = [], {"received": 0, "duplicate": 0, "refused": 0}
+        waiting = False  # envelopes of an agent unknown for now: the file is read again
         by_agent: dict[str, list] = {}
         for item in items:
             code = item.get("agent") if isinstance(item, dict) else None
@@ -122,6 +125,7 @@ def _read_file(
             for start in range(0, len(group), MAX_BATCH):
                 chunk = group[start : start + MAX_BATCH]
                 if agent is None or not services.may_use_field_kit(agent):
+                    waiting = True
                     receipts = [
                         services.Receipt(
                             item.get("name", "") if isinstance(item, dict) else "",
@@ -154,7 +158,11 @@ def _read_file(
         summary = (
             _("%(received)d received, %(duplicate)d already received, %(refused)d refused") % counts
         )
-        _remember(relative, digest, len(content), outcome, "\n".join([summary, *lines]))
+        # A file holding envelopes of an agent unknown for now (a user not created yet, or not
+        # allowed the kit yet) is remembered without its digest: every run reads it again, so
+        # they are received once the admins set the user up; the others are duplicates by then.
+        reason = "\n".join([summary, *lines])
+        _remember(relative, "" if waiting else digest, len(content), outcome, reason)
 
 
 def _remember(path: str, digest: str, size: int, outcome: str, reason: str) -> None:
@@ -168,6 +176,23 @@ def _remember(path: str, digest: str, size: int, outcome: str, reason: str) -> N
             "read_at": timezone.now(),
         },
     )
+
+
+def drop_files_purge(*, before: datetime, folder: str | Path | None = None) -> dict[str, int]:
+    """The drop folder's log, shortened (FieldSettings.log_retention_days): files read before
+    `before` keep their path, digest and summary line but lose the line of each envelope, and
+    those no longer in `folder` are forgotten (were such a file put back, its envelopes would
+    be duplicates)."""
+    old = DropFile.objects.filter(read_at__lt=before)
+    gone = []
+    root = Path(folder) if folder else None
+    if root is not None and root.is_dir():
+        gone = [pk for pk, path in old.values_list("pk", "path") if not (root / path).exists()]
+    forgotten = DropFile.objects.filter(pk__in=gone).delete()[0] if gone else 0
+    shortened = 0
+    for pk, reason in old.filter(reason__contains="\n").values_list("pk", "reason"):
+        shortened += DropFile.objects.filter(pk=pk).update(reason=reason.split("\n", 1)[0])
+    return {"drop_files_forgotten": forgotten, "drop_files_shortened": shortened}
 
 
 def drop_folder_integrate(

@@ -41,7 +41,7 @@ from field.enums import EnvelopeState
 from field.envelopes import MAX_BATCH
 from field.models import Device, Envelope, FieldSettings, Snapshot
 from field.prospects import PROSPECT_FIELDS, iso, json_value
-from field.services import may_use_field_kit
+from field.services import may_use_field_kit, snapshots_mark_stale
 from sales.enums import ContractStatus, NodeKind, VisitKind, VisitStatus
 from sales.models import (
     Contract,
@@ -530,6 +530,27 @@ def _lists(crm_settings: CrmSettings, sales_settings: SalesSettings) -> dict[str
             set(crm_settings.hidden_origins) | set(sales_settings.hidden_origins)
         ),
     }
+
+
+def snapshots_mark_holders_stale(*, agent_ids: Iterable[int], since: datetime) -> set[int]:
+    """After an integration run: the restaurants the agents' envelopes integrated since `since`
+    touched are also in the offline data of the agents they are assigned to, or who created
+    them (a colleague's visit on the agent's client, an admin's on an agent's prospect): their
+    snapshots are marked stale too (and rebuilt when the settings say so). The envelopes' own
+    agents were marked by the run."""
+    agent_ids = list(agent_ids)
+    if not agent_ids:
+        return set()
+    holders = set()
+    for author, assigned, creator in Envelope.objects.filter(
+        agent_id__in=agent_ids,
+        state=EnvelopeState.INTEGRATED,
+        decided_at__gte=since,
+        restaurant__isnull=False,
+    ).values_list("agent_id", "restaurant__sales_agent_id", "restaurant__created_by_id"):
+        holders |= {holder for holder in (assigned, creator) if holder and holder != author}
+    snapshots_mark_stale(agent_ids=holders)
+    return holders
 
 
 def kit_scope(agent: User):

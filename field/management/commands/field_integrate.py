@@ -1,7 +1,8 @@
 from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
 
 from accounts.models import User
-from field import dropfolder, integration
+from field import dropfolder, integration, snapshots
 
 
 class Command(BaseCommand):
@@ -37,7 +38,9 @@ class Command(BaseCommand):
                 f"{read.duplicates} already received, {read.refused} refused"
                 + (f"; {len(read.skipped)} file(s) left for later" if read.skipped else "")
             )
+        started = timezone.now()
         report = integration.integrate(agent_ids=agent_ids)
+        snapshots.snapshots_mark_holders_stale(agent_ids=report.agents, since=started)
         from field.enums import EnvelopeState
         from field.models import Envelope
 
