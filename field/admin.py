@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from field import services
 from field.enums import EnvelopeState
+from field.envelopes import parse_time
 from field.models import (
     Device,
     DropFile,
@@ -54,16 +55,45 @@ class FieldSettingsAdmin(admin.ModelAdmin):
         services.field_settings_save(field_settings=obj, by=request.user)
 
 
+# What an admin may correct on a quarantined envelope (field.services.envelope_fix).
+FIXABLE = ("payload", "entity_id", "entity_client_id", "base_version")
+
+
 class EnvelopeForm(forms.ModelForm):
     class Meta:
         model = Envelope
-        fields = ["payload"]
+        fields = list(FIXABLE)
+        help_texts = {
+            "entity_id": _("The server's id of the restaurant the action is about."),
+            "entity_client_id": _(
+                "For a prospect created offline: the UUID of its creation, by which the device "
+                "names it until it knows its id."
+            ),
+            "base_version": _(
+                "For a prospect update or deletion: the prospect's version (ISO time) the change "
+                "was made on; empty: its creation."
+            ),
+        }
+
+    def clean_payload(self):
+        payload = self.cleaned_data.get("payload")
+        if not isinstance(payload, dict):
+            raise ValidationError(_("The payload must be a JSON object."))
+        return payload
+
+    def clean_base_version(self):
+        text = (self.cleaned_data.get("base_version") or "").strip()
+        if text and parse_time(text) is None:
+            raise ValidationError(_("The base version must be an ISO time."))
+        return text
 
 
 @admin.register(Envelope)
 class EnvelopeAdmin(admin.ModelAdmin):
-    """Quarantined envelopes are fixed here: correct the payload (its hash is recomputed), save,
-    then "Retry"; or "Discard" them (recorded in the journal, shown to the agent)."""
+    """Quarantined envelopes are fixed here: correct the payload, the restaurant (id or offline
+    id) or the base version, save, then "Retry"; or "Discard" them (recorded in the journal,
+    shown to the agent). The hash the device sent stays: the device sending the original again
+    is a duplicate; the correction is recorded with its author."""
 
     form = EnvelopeForm
     list_display = ("name", "agent", "action", "state", "reason_code", "flag", "received_at",
@@ -77,13 +107,13 @@ class EnvelopeAdmin(admin.ModelAdmin):
         "name", "agent", "device", "seq", "action", "schema", "made_at", "snapshot", "entity_kind",
         "entity_id", "entity_client_id", "base_version", "hash", "raw_pretty", "source",
         "source_file", "received_at", "state", "reason_code", "reason", "flag", "note",
-        "decided_at", "attempts", "restaurant", "purged_at",
+        "decided_at", "attempts", "restaurant", "purged_at", "fixed_at", "fixed_by",
     )  # fmt: skip
     fields = (
         "name", "agent", "device", "seq", "action", "state", "reason_code", "reason", "flag",
         "note", "restaurant", "payload", "hash", "entity_kind", "entity_id", "entity_client_id",
         "base_version", "schema", "made_at", "snapshot", "source", "source_file", "received_at",
-        "decided_at", "attempts", "purged_at", "raw_pretty",
+        "decided_at", "attempts", "fixed_at", "fixed_by", "purged_at", "raw_pretty",
     )  # fmt: skip
 
     def has_add_permission(self, request) -> bool:
@@ -94,7 +124,7 @@ class EnvelopeAdmin(admin.ModelAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         if obj is not None and obj.state == EnvelopeState.QUARANTINED:
-            return self.readonly_fields
+            return tuple(name for name in self.readonly_fields if name not in FIXABLE)
         return (*self.readonly_fields, "payload")
 
     @admin.display(description=_("as received"))
@@ -102,10 +132,11 @@ class EnvelopeAdmin(admin.ModelAdmin):
         return format_html("<pre>{}</pre>", json.dumps(obj.raw, indent=2, ensure_ascii=False))
 
     def save_model(self, request, obj, form, change) -> None:
-        if "payload" not in form.changed_data:
+        changes = {name: form.cleaned_data[name] for name in FIXABLE if name in form.changed_data}
+        if not changes:
             return
         try:
-            services.envelope_fix(envelope=obj, by=request.user, payload=obj.payload)
+            services.envelope_fix(envelope=obj, by=request.user, **changes)
         except (ValidationError, PermissionDenied) as error:
             messages.error(request, "; ".join(getattr(error, "messages", [str(error)])))
 

@@ -29,13 +29,25 @@ def test_admins_list_envelopes_by_state_and_reason(client, admin_user, agent, cl
     assert stored.name in response.content.decode()
 
 
+def _change_form(envelope: Envelope, **changes) -> dict:
+    """The admin's change form of a quarantined envelope, as the page posts it."""
+    form = {
+        "payload": json.dumps(envelope.payload),
+        "entity_id": envelope.entity_id if envelope.entity_id is not None else "",
+        "entity_client_id": envelope.entity_client_id or "",
+        "base_version": envelope.base_version,
+    }
+    form.update(changes)
+    return form
+
+
 def test_an_admin_fixes_the_payload_then_retries(client, admin_user, agent, client_restaurant):
     stored = _quarantined(agent, client_restaurant)
     client.force_login(admin_user)
     fixed = visit_payload(kind="phone")
 
     client.post(reverse("admin:field_envelope_change", args=[stored.pk]),
-                {"payload": json.dumps(fixed)})  # fmt: skip
+                _change_form(stored, payload=json.dumps(fixed)))  # fmt: skip
     client.post(reverse("admin:field_envelope_changelist"),
                 {"action": "retry", "_selected_action": [stored.pk]})  # fmt: skip
 
@@ -90,3 +102,66 @@ def test_agents_have_no_envelope_admin(client, agent):
     response = client.get(reverse("admin:field_envelope_changelist"))
 
     assert response.status_code == 302
+
+
+def test_an_admin_points_an_envelope_at_the_right_restaurant_then_retries(
+    client, admin_user, agent, client_restaurant, lyon
+):
+    from tests.factories import RestaurantFactory
+
+    gone = RestaurantFactory(name="Fermé", client=True, zone=lyon, sales_agent=agent)
+    item = envelope(agent, seq=1, action="visit", restaurant=gone, payload=visit_payload())
+    gone_id = gone.pk
+    gone.delete()
+    services.envelopes_receive(agent=agent, items=[item], schedule=False)
+    integration.integrate(notify=False)
+    stored = Envelope.objects.get()
+    assert (stored.state, stored.reason_code) == ("quarantined", "not_found")
+    client.force_login(admin_user)
+    page = client.get(reverse("admin:field_envelope_change", args=[stored.pk]))
+    assert b'name="entity_id"' in page.content
+    assert b'name="base_version"' in page.content
+
+    client.post(reverse("admin:field_envelope_change", args=[stored.pk]),
+                _change_form(stored, entity_id=client_restaurant.pk))  # fmt: skip
+    client.post(reverse("admin:field_envelope_changelist"),
+                {"action": "retry", "_selected_action": [stored.pk]})  # fmt: skip
+
+    stored.refresh_from_db()
+    assert (stored.entity_id, stored.fixed_by) == (client_restaurant.pk, admin_user)
+    assert stored.raw["entity"]["id"] == gone_id  # the original is kept
+    assert stored.hash == item["hash"]
+    assert stored.state == "integrated"
+    assert Visit.objects.get().restaurant == client_restaurant
+
+
+def test_a_base_version_that_is_not_a_time_is_refused_by_the_form(
+    client, admin_user, agent, client_restaurant
+):
+    stored = _quarantined(agent, client_restaurant)
+    client.force_login(admin_user)
+
+    response = client.post(reverse("admin:field_envelope_change", args=[stored.pk]),
+                           _change_form(stored, base_version="yesterday"))  # fmt: skip
+
+    assert response.status_code == 200
+    assert "base_version" in response.context["adminform"].form.errors
+    stored.refresh_from_db()
+    assert (stored.base_version, stored.fixed_at) == ("", None)
+
+
+def test_an_integrated_envelope_cannot_be_edited(client, admin_user, agent, client_restaurant):
+    item = envelope(agent, seq=1, action="visit", restaurant=client_restaurant,
+                    payload=visit_payload())  # fmt: skip
+    services.envelopes_receive(agent=agent, items=[item], schedule=False)
+    integration.integrate(notify=False)
+    stored = Envelope.objects.get()
+    client.force_login(admin_user)
+
+    page = client.get(reverse("admin:field_envelope_change", args=[stored.pk]))
+    client.post(reverse("admin:field_envelope_change", args=[stored.pk]),
+                _change_form(stored, entity_id=stored.entity_id + 1))  # fmt: skip
+
+    assert b'name="entity_id"' not in page.content
+    stored.refresh_from_db()
+    assert (stored.entity_id, stored.fixed_at) == (client_restaurant.pk, None)
