@@ -45,6 +45,51 @@ def restaurant_scope(user) -> Q:
     return scope
 
 
+def zone_ids(user) -> frozenset[int]:
+    """The zones `user` belongs to, read once per user object (a request's, or an integration
+    run's), as Django keeps its permission cache."""
+    cached = getattr(user, "_crm_zone_ids", None)
+    if cached is None:
+        from crm.models import Zone
+
+        cached = frozenset(
+            Zone.agents.through.objects.filter(user_id=user.pk).values_list("zone_id", flat=True)
+        )
+        user._crm_zone_ids = cached
+    return cached
+
+
+def sees(user, restaurant) -> bool:
+    """Whether the loaded `restaurant` is in `user`'s scope: `restaurant_scope`'s rules read on
+    the instance, the database asked only for what the instance cannot tell (a colleague's
+    share, a pending client creation). tests/crm/test_scope.py holds both to the same answers."""
+    if not user.is_authenticated or not user.is_active:
+        return False
+    if user.has_perm("crm.view_all_restaurants"):
+        return True
+    client = restaurant.status in CLIENT_STATUSES
+    if client and user.has_perm("crm.view_client_restaurants"):
+        return True
+    zone_agent = user.has_perm("crm.view_zone_restaurants")
+    if zone_agent and (
+        (client and restaurant.zone_id in zone_ids(user))
+        or restaurant.sales_agent_id == user.pk
+        or (restaurant.created_by_id == user.pk and restaurant.status == RestaurantStatus.PROSPECT)
+    ):
+        return True
+    if user.has_perm("crm.view_assigned_restaurants") and user.pk in (
+        restaurant.community_manager_id,
+        restaurant.review_manager_id,
+        restaurant.sales_agent_id,
+    ):
+        return True
+    if zone_agent or user.has_perm("crm.decide_conversionrequest"):
+        from crm.models import Restaurant
+
+        return Restaurant.objects.visible_to(user).filter(pk=restaurant.pk).exists()
+    return False
+
+
 def contact_scope(user) -> Q:
     if not user.is_authenticated or not user.is_active:
         return NOTHING

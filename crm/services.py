@@ -12,6 +12,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -205,8 +206,6 @@ def restaurant_duplicates(
     exclude_pk: int | None = None,
 ) -> tuple[list[Restaurant], int]:
     """Restaurants sharing the phone, the SIRET, or the name and city: (those `user` sees, others)."""
-    from django.db.models import Q
-
     lookup = Q(pk__in=[])
     if phone:
         lookup |= Q(phone=phone)
@@ -383,9 +382,16 @@ def activity_add(
 
 
 def activity_record(
-    *, restaurant: Restaurant, by: User | None, subject: str, body: str = "", origin: str = ""
+    *,
+    restaurant: Restaurant,
+    by: User | None,
+    subject: str,
+    body: str = "",
+    origin: str = "",
+    occurred_at: datetime | None = None,
 ) -> Activity:
-    """A system event on the timeline (created, converted, reassigned, change applied...)."""
+    """A system event on the timeline (created, converted, reassigned, change applied...), at
+    `occurred_at` when it happened earlier than now (a visit recorded afterwards)."""
     return Activity.objects.create(
         restaurant=restaurant,
         kind=ActivityKind.SYSTEM,
@@ -394,6 +400,7 @@ def activity_record(
         author=by,
         origin=origin,
         while_prospect=restaurant.is_prospect,
+        occurred_at=occurred_at or timezone.now(),
     )
 
 
@@ -933,15 +940,19 @@ def restaurant_unshare(*, restaurant: Restaurant, by: User, colleague: User) -> 
 def restaurant_mark_visited(
     *, restaurant: Restaurant, by: User, visited_at: datetime, revisit_date: date | None = None
 ) -> Restaurant:
-    """Record a visit's effect on the record: last visit (never moved back) and revisit date."""
-    fields = []
-    if restaurant.last_visit_at is None or visited_at > restaurant.last_visit_at:
+    """Record a visit's effect on the record: the last visit, never moved back (one conditional
+    UPDATE, so two visits recorded at once cannot put the older one last), and the revisit
+    date. The last visit is not an edit of the record: it leaves `updated_at` (the version the
+    field kit's prospect edits are based on) and the history, which excludes it, alone."""
+    moved = (
+        Restaurant.objects.filter(pk=restaurant.pk)
+        .filter(Q(last_visit_at__isnull=True) | Q(last_visit_at__lt=visited_at))
+        .update(last_visit_at=visited_at)
+    )
+    if moved:
         restaurant.last_visit_at = visited_at
-        fields.append("last_visit_at")
     if revisit_date is not None and revisit_date != restaurant.revisit_date:
         restaurant.revisit_date = revisit_date
-        fields.append("revisit_date")
-    if fields:
         restaurant._history_user = by
-        restaurant.save(update_fields=[*fields, "updated_at"])
+        restaurant.save(update_fields=["revisit_date", "updated_at"])
     return restaurant

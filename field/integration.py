@@ -6,9 +6,12 @@ Invariants:
 - one database transaction per envelope: the service calls, the envelope's new state, its
   journal row and the device's cursor commit together or not at all, so a crash leaves the
   earlier envelopes integrated and the rest pending, and a rerun goes on from there;
-- a name is applied once: the device row is locked (SELECT … FOR UPDATE SKIP LOCKED on
-  PostgreSQL) for the envelope's transaction, so two integrators never work on one device at
-  the same time, and the journal's unique name would refuse a second application anyway;
+- a name is applied once: an integrator claims a device for its whole run (a PostgreSQL
+  advisory lock taken without waiting, so two integrators share the devices instead of queueing
+  on one); each envelope's transaction starts by moving the device's cursor with a guarded
+  UPDATE (last_seq = n - 1), which takes the device row's lock and rolls back what anyone else
+  decided meanwhile; the envelope's outcome is written only while it is still pending, and the
+  journal's unique name would refuse a second application anyway;
 - an envelope that cannot be applied is quarantined with its reason, the others go on; nothing
   is dropped: every stored name ends integrated, quarantined, discarded or stays pending.
 """
@@ -26,6 +29,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from crm import scope as crm_scope
 from crm import services as crm_services
 from crm.enums import RequestStatus, RestaurantStatus
 from crm.models import ConversionRequest, Restaurant
@@ -121,46 +125,110 @@ def _after_run(report: RunReport, *, notify: bool) -> None:
         services.notify_quarantined(report.quarantined)
 
 
+# Session-level advisory locks of PostgreSQL, (class, device id): the class keeps them apart from
+# any other lock of the database.
+DEVICE_LOCK_CLASS = 70_415
+# Envelopes read at once from a device's queue (each is still decided in its own transaction).
+BATCH = 500
+
+
+class _Moved(Exception):
+    """Someone else decided for the device meanwhile (an admin's discard or skipped numbers, or
+    another integrator on SQLite): this transaction is rolled back and the queue read again."""
+
+
+@contextmanager
+def _device_claim(device_id: int):
+    """The integrators' mutex per device, held for a whole run of its queue: on PostgreSQL a
+    session advisory lock taken without waiting (another integrator holding it makes this one
+    move on to the next device). Elsewhere there is no lock: SQLite serialises writers, and the
+    guarded cursor update makes a second integrator's work roll back anyway."""
+    if connection.vendor != "postgresql":
+        yield True
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [DEVICE_LOCK_CLASS, device_id])
+        claimed = cursor.fetchone()[0]
+    try:
+        yield claimed
+    finally:
+        if claimed:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [DEVICE_LOCK_CLASS, device_id])
+
+
 def integrate_device(*, device_id: int, report: RunReport, context: "_Context") -> None:
     """Decide the device's envelopes in sequence order, one transaction each, until a gap (or
     another integrator holding the device) stops it."""
-    while _integrate_next(device_id=device_id, report=report, context=context):
-        pass
+    with _device_claim(device_id) as claimed:
+        if not claimed:
+            return
+        while _integrate_queue(device_id=device_id, report=report, context=context):
+            pass
 
 
-def _integrate_next(*, device_id: int, report: RunReport, context: "_Context") -> bool:
-    """Decide the device's next envelope; False when there is none to decide now."""
+def _integrate_queue(*, device_id: int, report: RunReport, context: "_Context") -> bool:
+    """Decide what can be decided of the device's pending envelopes, read once; True when the
+    queue should be read again (more may be waiting, or someone else moved the device)."""
+    last_seq = Device.objects.filter(pk=device_id).values_list("last_seq", flat=True).first()
+    if last_seq is None:
+        return False
+    queue = list(
+        Envelope.objects.filter(device_id=device_id, state=EnvelopeState.PENDING)
+        .select_related("device")
+        .defer("raw")  # the received copy; integration reads the parsed columns
+        .order_by("seq", "received_at", "id")[:BATCH]
+    )
+    if not queue:
+        return False
+    try:
+        for envelope in queue:
+            expected = last_seq + 1
+            if envelope.seq < expected:
+                # A number already decided under another name (a client that reused it): kept
+                # and shown, never applied in the wrong place.
+                _decide_alone(
+                    envelope,
+                    report=report,
+                    code=Reason.SEQUENCE,
+                    reason=_("sequence number %(seq)d of device %(device)s was already used")
+                    % {"seq": envelope.seq, "device": envelope.device.device},
+                )
+                continue
+            while envelope.seq > expected and _fill_decided_gap(device_id, expected):
+                expected += 1
+            if envelope.seq > expected:
+                break  # a gap: the later envelopes wait until it is filled
+            _integrate_one(envelope, seq=expected, report=report, context=context)
+            last_seq = expected
+    except _Moved:
+        return True
+    return len(queue) == BATCH
+
+
+def _advance(device_id: int, seq: int) -> None:
+    """Move the device's cursor to `seq`, inside the envelope's transaction: the row lock this
+    takes serialises with the admins' changes, and the condition refuses a cursor that moved."""
+    if not Device.objects.filter(pk=device_id, last_seq=seq - 1).update(last_seq=seq):
+        raise _Moved
+
+
+def _fill_decided_gap(device_id: int, seq: int) -> bool:
+    """A number decided otherwise while it waited (an admin discarded it) fills the gap."""
+    if not Envelope.objects.filter(device_id=device_id, seq=seq).exists():
+        return False
+    with transaction.atomic():
+        _advance(device_id, seq)
+    return True
+
+
+def _integrate_one(envelope: Envelope, *, seq: int, report: RunReport, context: "_Context") -> None:
+    """One envelope, one transaction: the services' writes, the envelope's outcome, its journal
+    row and the device's cursor commit together. A refusal rolls it all back; the quarantine is
+    then written by a transaction of its own (the common case needs no savepoint)."""
     try:
         with transaction.atomic():
-            # The device row is the integrators' mutex: another one holding it makes this one
-            # move on (SKIP LOCKED). The envelopes are read after the lock is held, by a
-            # statement of their own, so they show what the previous holder committed.
-            device = Device.objects.select_for_update(skip_locked=True).filter(pk=device_id).first()
-            if device is None:
-                return False
-            next_seq = device.last_seq + 1
-            candidates = list(
-                Envelope.objects.filter(
-                    device_id=device_id, state=EnvelopeState.PENDING, seq__lte=next_seq
-                ).order_by("seq", "received_at", "id")
-            )
-            if not candidates:
-                return _fill_decided_gap(device)
-            for envelope in candidates:
-                envelope.device = device
-            current = [envelope for envelope in candidates if envelope.seq == next_seq]
-            # Envelopes whose number was already decided under another name (a client that
-            # reused a number) are kept and shown, never applied in the wrong place.
-            reused = [envelope for envelope in candidates if envelope.seq < next_seq]
-            reused += current[1:]
-            for envelope in reused:
-                _quarantine_reused(envelope, device=device)
-            if not current:
-                report.quarantined += reused
-                return True
-            envelope = current[0]
-            # The common case needs no savepoint: a refusal rolls this transaction back and the
-            # quarantine is written by the next one.
+            _advance(envelope.device_id, seq)
             outcome = _attempt(envelope, context=context)
             decide(
                 envelope,
@@ -170,52 +238,27 @@ def _integrate_next(*, device_id: int, report: RunReport, context: "_Context") -
                 flag=outcome.flag,
                 first=True,
             )
-            Device.objects.filter(pk=device_id).update(last_seq=next_seq)
-        report.quarantined += reused
-        report.integrated += 1
-        report.agents.add(envelope.agent_id)
-        return True
     except Refusal as refusal:
-        return _quarantine_next(device_id=device_id, refusal=refusal, report=report)
+        with transaction.atomic():
+            _advance(envelope.device_id, seq)
+            decide(
+                envelope,
+                state=EnvelopeState.QUARANTINED,
+                code=refusal.code,
+                reason=refusal.reason,
+                first=True,
+            )
+        report.quarantined.append(envelope)
+    else:
+        report.integrated += 1
+    report.agents.add(envelope.agent_id)
 
 
-def _fill_decided_gap(device: Device) -> bool:
-    """A number decided otherwise while it waited (an admin discarded it) fills the gap."""
-    if not Envelope.objects.filter(device_id=device.pk, seq=device.last_seq + 1).exists():
-        return False
-    Device.objects.filter(pk=device.pk).update(last_seq=device.last_seq + 1)
-    return True
-
-
-def _quarantine_reused(envelope: Envelope, *, device: Device) -> None:
-    decide(
-        envelope,
-        state=EnvelopeState.QUARANTINED,
-        code=Reason.SEQUENCE,
-        reason=_("sequence number %(seq)d of device %(device)s was already used")
-        % {"seq": envelope.seq, "device": device.device},
-    )
-
-
-def _quarantine_next(*, device_id: int, refusal: "Refusal", report: RunReport) -> bool:
-    """Record the refusal of the envelope the rolled-back transaction tried, if it is still the
-    device's next one (another integrator may have decided it meanwhile)."""
+def _decide_alone(envelope: Envelope, *, report: RunReport, code: str, reason: str) -> None:
     with transaction.atomic():
-        device = Device.objects.select_for_update(skip_locked=True).filter(pk=device_id).first()
-        if device is None:
-            return False
-        envelope = (
-            Envelope.objects.select_for_update()
-            .filter(pk=refusal.envelope_id, state=EnvelopeState.PENDING, seq=device.last_seq + 1)
-            .first()
-        )
-        if envelope is None:
-            return True
-        decide(envelope, state=EnvelopeState.QUARANTINED, code=refusal.code, reason=refusal.reason)
-        Device.objects.filter(pk=device_id).update(last_seq=envelope.seq)
+        decide(envelope, state=EnvelopeState.QUARANTINED, code=code, reason=reason, first=True)
     report.quarantined.append(envelope)
     report.agents.add(envelope.agent_id)
-    return True
 
 
 @transaction.atomic
@@ -354,18 +397,20 @@ def decide(
     envelope.note = note
     envelope.flag = flag
     envelope.attempts += state != EnvelopeState.DISCARDED
-    envelope.save(
-        update_fields=[
-            "state",
-            "reason_code",
-            "reason",
-            "decided_at",
-            "restaurant",
-            "note",
-            "flag",
-            "attempts",
-        ]
-    )
+    fields = ["state", "reason_code", "reason", "decided_at", "restaurant", "note", "flag",
+              "attempts"]  # fmt: skip
+    if first:
+        # Only a still pending envelope: an admin may have discarded it since it was read.
+        if connection.vendor == "postgresql":
+            _decide_first_in_one_statement(envelope, fields=fields, reason=reason, by=by, at=now)
+            return
+        updated = Envelope.objects.filter(pk=envelope.pk, state=EnvelopeState.PENDING).update(
+            **{name: getattr(envelope, name) for name in fields}
+        )
+        if not updated:
+            raise _Moved
+    else:
+        envelope.save(update_fields=fields)
     entry = None if first else JournalEntry.objects.filter(envelope=envelope).first()
     if entry is None:
         JournalEntry.objects.create(
@@ -384,6 +429,30 @@ def decide(
     entry.save(update_fields=["history", "outcome", "reason", "at", "by"])
 
 
+def _decide_first_in_one_statement(
+    envelope: Envelope, *, fields: list[str], reason: str, by: User | None, at: datetime
+) -> None:
+    """PostgreSQL: the pending envelope's outcome and its new journal row in one statement (the
+    busiest two writes of the integration), with the same effect as the ORM path below."""
+    columns = [Envelope._meta.get_field(name) for name in fields]
+    assignments = ", ".join(f"{connection.ops.quote_name(field.column)} = %s" for field in columns)
+    values = [field.get_db_prep_save(getattr(envelope, field.attname), connection)
+              for field in columns]  # fmt: skip
+    envelopes, journal = Envelope._meta.db_table, JournalEntry._meta.db_table
+    sql = (
+        f"WITH decided AS (UPDATE {envelopes} SET {assignments} "
+        f"WHERE id = %s AND state = %s RETURNING id, name) "
+        f"INSERT INTO {journal} (name, envelope_id, outcome, reason, at, by_id, history) "
+        f"SELECT name, id, %s, %s, %s, %s, '[]'::jsonb FROM decided"
+    )
+    params = [*values, envelope.pk, EnvelopeState.PENDING, envelope.state, reason, at,
+              by.pk if by else None]  # fmt: skip
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        if cursor.rowcount != 1:
+            raise _Moved
+
+
 # --- Actions -------------------------------------------------------------------------------
 
 
@@ -393,7 +462,7 @@ def _restaurant(
     """The restaurant the envelope is about, by id or by the offline id of its creation; one
     outside the agent's scope is refused, not revealed (`check_scope=False` where the service
     called next checks it itself)."""
-    queryset = Restaurant.objects.all()
+    queryset = Restaurant.objects.order_by()
     if lock:
         queryset = queryset.select_for_update()
     if envelope.entity_id is not None:
@@ -405,7 +474,7 @@ def _restaurant(
             Reason.NOT_FOUND,
             _("the restaurant no longer exists or its creation was not integrated"),
         )
-    if check_scope and not Restaurant.objects.visible_to(agent).filter(pk=restaurant.pk).exists():
+    if check_scope and not crm_scope.sees(agent, restaurant):
         raise Invalid(Reason.RIGHTS, _("this restaurant is not in your portfolio"))
     return restaurant
 
@@ -466,6 +535,9 @@ def _visit(envelope: Envelope, agent: User, context: _Context) -> Outcome:
         revisit_date=parse_date(payload.get("revisit_date"), "revisit_date"),
         origin=FIELD_ORIGIN,
         backdate_days=context.backdate_days,
+        # Made offline, maybe days before the sync: the bound counts from then. The device's
+        # clock is believed up to the moment the server received the envelope, never beyond.
+        made_at=min(envelope.made_at or envelope.received_at, envelope.received_at),
     )
     return Outcome(restaurant=restaurant)
 

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from comadvisor.emails import email_send
+from crm import scope
 from crm import services as crm_services
 from crm.enums import RestaurantStatus
 from crm.models import Restaurant
@@ -43,7 +44,7 @@ def contract_end_date(start: date, months: int) -> date:
 def _check_rights(by: User, restaurant: Restaurant) -> None:
     if not by.has_perm("sales.add_contract"):
         raise PermissionDenied
-    if not Restaurant.objects.visible_to(by).filter(pk=restaurant.pk).exists():
+    if not scope.sees(by, restaurant):
         raise PermissionDenied
 
 
@@ -391,7 +392,7 @@ def revisit_from_preset(preset: str, today: date) -> date:
 def _check_visit_rights(by: User, restaurant: Restaurant, agent: User) -> None:
     if not by.has_perm("sales.add_visit"):
         raise PermissionDenied
-    if not Restaurant.objects.visible_to(by).filter(pk=restaurant.pk).exists():
+    if not scope.sees(by, restaurant):
         raise PermissionDenied
     if agent.pk != by.pk and not by.has_perm("sales.view_all_visits"):
         raise PermissionDenied
@@ -443,8 +444,10 @@ def _tree_order(nodes: Iterable[VisitFormNode]) -> dict[int, int]:
     return positions
 
 
-def _visit_day_bounds(day: date, backdate_days: int | None = None) -> None:
-    today = timezone.localdate()
+def _visit_day_bounds(
+    day: date, backdate_days: int | None = None, *, today: date | None = None
+) -> None:
+    today = today or timezone.localdate()
     if backdate_days is None:
         backdate_days = SalesSettings.load().visit_backdate_days
     oldest = today - timedelta(days=backdate_days)
@@ -463,6 +466,7 @@ def _record_done(visit: Visit, by: User) -> None:
     crm_services.activity_record(
         restaurant=visit.restaurant,
         by=by,
+        occurred_at=visit.start,
         subject=_("%(kind)s done") % {"kind": visit.get_kind_display()},
         body="\n".join(
             filter(None, [visit.report, *[f"{a['group']}: {a['option']}" for a in visit.answers]])
@@ -487,16 +491,22 @@ def visit_record_today(
     revisit_date: date | None = None,
     origin: str = "",
     backdate_days: int | None = None,
+    made_at: datetime | None = None,
 ) -> Visit:
     """ "Visit today": a done visit, dated today or back within the admin bound, never ahead.
 
-    `backdate_days` replaces the sales settings' bound (the field kit has its own)."""
+    `backdate_days` replaces the sales settings' bound (the field kit has its own). `made_at`
+    is when the agent recorded it, when that was earlier than now (offline): the bound and the
+    visit's time of day count from then, so a visit synchronised days later is not refused."""
     _check_visit_rights(by, restaurant, by)
-    _visit_day_bounds(day, backdate_days)
-    now = timezone.localtime()
-    start = timezone.make_aware(datetime.combine(day, now.time().replace(second=0, microsecond=0)))
-    if start > timezone.now():
-        start = timezone.now()
+    now = timezone.now()
+    made_at = min(made_at, now) if made_at is not None else now
+    recorded = timezone.localtime(made_at)
+    _visit_day_bounds(day, backdate_days, today=recorded.date())
+    start = timezone.make_aware(
+        datetime.combine(day, recorded.time().replace(second=0, microsecond=0))
+    )
+    start = min(start, made_at)
     visit = Visit(
         restaurant=restaurant,
         agent=by,
@@ -511,7 +521,9 @@ def visit_record_today(
         origin=origin,
         while_prospect=restaurant.status == RestaurantStatus.PROSPECT,
     )
-    visit.full_clean()
+    # The restaurant and the agent are loaded instances, the pack too, and the end follows the
+    # start by construction: nothing the database would need to be asked about.
+    visit.full_clean(exclude=["restaurant", "agent", "pack_offered"], validate_constraints=False)
     visit.save()
     _record_done(visit, by)
     return visit
@@ -622,7 +634,7 @@ def opportunity_create(
 ) -> Opportunity:
     if not by.has_perm("sales.add_opportunity"):
         raise PermissionDenied
-    if not Restaurant.objects.visible_to(by).filter(pk=restaurant.pk).exists():
+    if not scope.sees(by, restaurant):
         raise PermissionDenied
     opportunity = Opportunity(
         restaurant=restaurant,

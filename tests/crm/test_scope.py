@@ -79,3 +79,47 @@ def test_agent_opening_another_agents_prospect_gets_404(world, client, sales_age
     response = client.get(f"/restaurants/{world['other_prospect'].pk}/")
 
     assert response.status_code == 404
+
+
+def test_the_check_on_one_loaded_restaurant_answers_as_the_scope_query(
+    world,
+    persona,
+    sales_agent,
+    community_manager,
+    review_manager,
+    accountant,
+    django_assert_num_queries,
+):
+    """`scope.sees` reads restaurant_scope's rules on an instance: for every role and every kind
+    of restaurant (zone client, own, given, shared and colleague's prospect, former client, a
+    prospect waiting for its client creation), it answers what the query answers."""
+    from crm import scope
+    from crm.enums import RequestStatus, RestaurantStatus
+    from crm.models import ConversionRequest
+    from tests.factories import RestaurantFactory
+
+    shared = RestaurantFactory(name="shared prospect", created_by=world["other_agent"])
+    assign_perm("crm.change_restaurant", sales_agent, shared)
+    former = RestaurantFactory(name="former", client=True, status=RestaurantStatus.FORMER)
+    waiting = RestaurantFactory(name="waiting prospect", created_by=world["other_agent"])
+    ConversionRequest.objects.create(
+        restaurant=waiting,
+        requested_by=world["other_agent"],
+        status=RequestStatus.PENDING,
+        payment_days=30,
+    )
+    inactive = UserFactory(username="gone", roles=["client_manager"], is_active=False)
+    users = [sales_agent, community_manager, review_manager, accountant, world["other_agent"],
+             inactive, persona("client_manager"), persona("direction"), persona(None)]  # fmt: skip
+    restaurants = list(Restaurant.objects.all())
+    assert len(restaurants) == 8
+    for user in users:
+        expected = set(Restaurant.objects.visible_to(user).values_list("pk", flat=True))
+        answers = {restaurant.pk for restaurant in restaurants if scope.sees(user, restaurant)}
+        assert answers == expected, user.username
+
+    # What the instance tells costs no query once the user's zones are known.
+    scope.zone_ids(sales_agent)
+    with django_assert_num_queries(0):
+        assert scope.sees(sales_agent, world["lyon_client"])
+        assert scope.sees(sales_agent, world["own_prospect"])

@@ -4,7 +4,7 @@ them (docs/field-envelopes.md)."""
 import base64
 import hashlib
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 import pytest
 from django.utils import timezone
@@ -34,7 +34,12 @@ def envelope(
 ) -> dict:
     """One envelope as the offline client writes it (the random part derived from the rest, so
     that the same arguments make the same envelope)."""
-    when = when or datetime(2026, 11, 12, 9, 30, tzinfo=UTC) + timedelta(seconds=seq)
+    # Made today (the local day's first seconds, so that the same arguments make the same
+    # envelope all day long): a visit "today" is not dated after the moment it was made.
+    when = when or (
+        timezone.make_aware(datetime.combine(timezone.localdate(), time(0, 0)))
+        + timedelta(seconds=seq)
+    ).astimezone(UTC)
     kind = kind or ("client" if action in ("visit", "change-request") else "prospect")
     random = hashlib.sha1(f"{device}{seq}{action}{nonce}".encode()).hexdigest()[:12].upper()
     name = (
