@@ -1,4 +1,5 @@
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from reports import services
@@ -31,7 +32,11 @@ class MonthlyReportAdmin(admin.ModelAdmin):
     def generate(self, request, queryset):
         made = failed = 0
         for report in queryset.select_related("restaurant"):
-            report = services.report_generate(report=report, by=request.user)
+            try:
+                report = services.report_generate(report=report, by=request.user)
+            except (ValidationError, PermissionDenied):
+                failed += 1
+                continue
             if report.status == ReportStatus.GENERATED:
                 made += 1
             else:

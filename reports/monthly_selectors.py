@@ -4,12 +4,12 @@ many of a month's reports went out by their deadline."""
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Count, F, OuterRef, Q, Subquery
+from django.db.models import Count, F, Q
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from accounts.models import User
-from reports.models import MonthlyReport, ReportStatus
+from reports.models import MonthlyReport
 
 
 @dataclass(frozen=True)
@@ -25,7 +25,7 @@ def reports_due(*, user: User, limit: int = 8) -> DueReports:
     due = (
         MonthlyReport.objects.visible_to(user)
         .current()
-        .exclude(status=ReportStatus.SENT)
+        .unsent()
         .filter(restaurant__community_manager=user)
     )
     counts = due.aggregate(
@@ -50,18 +50,12 @@ class OnTime:
 
 
 def reports_on_time(*, month: dt.date) -> OnTime:
-    """Of the month's reports (one per restaurant), how many were sent, and sent by their deadline
-    (the first version sent of any version counts). One query."""
-    first_sent = (
-        MonthlyReport.objects.filter(
-            restaurant=OuterRef("restaurant"), month=OuterRef("month"), sent_at__isnull=False
-        )
-        .order_by("sent_at")
-        .values("sent_at")[:1]
-    )
+    """Of the month's reports (one per restaurant: its first version), how many were sent, and
+    sent by their deadline. The first sending counts: a later version exists only once the
+    first was sent, and neither a resend nor a new version moves it. One query."""
     figures = (
         MonthlyReport.objects.filter(month=month, version=1)
-        .annotate(first_sent_day=TruncDate(Subquery(first_sent)))
+        .annotate(first_sent_day=TruncDate("first_sent_at"))
         .aggregate(
             total=Count("pk"),
             sent=Count("pk", filter=Q(first_sent_day__isnull=False)),

@@ -1,6 +1,8 @@
 """Pages of the monthly client reports: the list (due ones first), the editor with its preview,
 the PDF, sending, and the progress of a batch."""
 
+import logging
+
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
@@ -20,6 +22,8 @@ from reports.models import MonthlyReport, ReportBatch, ReportStatus
 from sales.models import parse_month
 
 PAGE_SIZE = 50
+
+logger = logging.getLogger(__name__)
 
 
 class ReportForm(forms.Form):
@@ -59,7 +63,7 @@ def monthly_list(request: HttpRequest) -> HttpResponse:
         reports = reports.filter(status=status)
     due = request.GET.get("due") == "1"
     if due:
-        reports = reports.exclude(status=ReportStatus.SENT)
+        reports = reports.unsent()
     reports = reports.order_by("-month", "deadline", "restaurant__name")
     page = Paginator(reports, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
@@ -106,11 +110,7 @@ def monthly_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 form_errors(form, error)
             else:
                 return redirect("monthly_detail", pk=result.pk)
-    live = None
-    if not report.indicators:
-        live = indicators.compute(
-            restaurant=report.restaurant, month=report.month, language=report.language
-        )
+    live = None if report.indicators else _live_figures(report)
     return render(
         request,
         "reports/monthly/detail.html",
@@ -118,7 +118,7 @@ def monthly_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "report": report,
             "form": form,
             "figures": report.indicators or live,
-            "live": live is not None,
+            "live": not report.indicators,
             "may_manage": may_manage,
             "versions": MonthlyReport.objects.filter(
                 restaurant=report.restaurant, month=report.month
@@ -127,22 +127,35 @@ def monthly_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
+def _live_figures(report: MonthlyReport) -> dict | None:
+    """The figures as they stand, for a report not generated yet; None when they cannot be
+    computed (the page says so instead of failing)."""
+    try:
+        return indicators.compute(
+            restaurant=report.restaurant, month=report.month, language=report.language
+        )
+    except Exception:
+        logger.exception("monthly report %s: live indicators failed", report.pk)
+        return None
+
+
 def _act(request: HttpRequest, report: MonthlyReport, action: str) -> MonthlyReport:
     if action == "generate":
         report = services.report_generate(report=report, by=request.user)
         if report.status == ReportStatus.GENERATED:
             messages.success(request, _("The PDF is ready."))
         else:
-            messages.error(request, report.error)
+            messages.error(request, report.error_message)
     elif action in ("send", "resend"):
-        report = services.report_send(report=report, by=request.user)
-        if report.status == ReportStatus.SENT:
+        report = services.report_send(report=report, by=request.user, again=action == "resend")
+        if report.is_sent and not report.error_kind:
             messages.success(
                 request,
-                _("Sent to %(recipients)s.") % {"recipients": ", ".join(report.recipient_list)},
+                _("Sent to %(recipients)s.")
+                % {"recipients": ", ".join(report.sent_to.splitlines())},
             )
         else:
-            messages.error(request, report.error)
+            messages.error(request, report.error_message)
     elif action == "new_version":
         report = services.report_new_version(report=report, by=request.user)
         messages.success(request, _("A new version was made: edit it, then generate and send it."))
@@ -156,21 +169,28 @@ def _act(request: HttpRequest, report: MonthlyReport, action: str) -> MonthlyRep
 def monthly_preview(request: HttpRequest, pk: int) -> HttpResponse:
     """The document as it will print, with the figures it would freeze now (or has frozen)."""
     report = _report(request, pk)
-    figures = report.indicators or indicators.compute(
-        restaurant=report.restaurant, month=report.month, language=report.language
-    )
+    figures = report.indicators or _live_figures(report)
+    if figures is None:
+        messages.error(request, _("The figures of this month cannot be computed at the moment."))
+        return redirect("monthly_detail", pk=report.pk)
     with translation.override(report.language):
         return render(request, "reports/pdf/monthly_report.html", document_context(report, figures))
 
 
 @login_required
 @permission_required("reports.view_monthlyreport", raise_exception=True)
-def monthly_pdf(request: HttpRequest, pk: int) -> FileResponse:
+def monthly_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     report = _report(request, pk)
     if not report.pdf:
         raise Http404
+    try:
+        handle = report.pdf.open("rb")
+    except OSError:
+        logger.exception("monthly report %s: PDF file unreadable", report.pk)
+        messages.error(request, _("The PDF file is missing: generate the report again."))
+        return redirect("monthly_detail", pk=report.pk)
     return FileResponse(
-        report.pdf.open("rb"),
+        handle,
         as_attachment=True,
         filename=report.filename,
         content_type="application/pdf",
@@ -193,12 +213,12 @@ def monthly_batch_start(request: HttpRequest) -> HttpResponse:
 @permission_required("reports.manage_monthlyreport", raise_exception=True)
 def monthly_batch(request: HttpRequest, pk: int) -> HttpResponse:
     batch = get_object_or_404(ReportBatch, pk=pk, user=request.user)
-    reports = (
-        batch.reports.select_related("restaurant").order_by("restaurant__name")
-        if batch.finished_at
+    items = (
+        batch.items.select_related("report__restaurant").order_by("report__restaurant__name")
+        if batch.is_over
         else None
     )
     template = (
         "reports/monthly/batch_progress.html" if request.htmx else "reports/monthly/batch.html"
     )
-    return render(request, template, {"batch": batch, "reports": reports})
+    return render(request, template, {"batch": batch, "items": items})

@@ -7,6 +7,10 @@ never touches the comments; a sent report is never changed (regenerating makes a
 import datetime as dt
 import logging
 import smtplib
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import nh3
 from django.conf import settings
@@ -14,22 +18,31 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import Count, F, Q, Value
+from django.db.models.functions import Coalesce
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts.models import User
 from comadvisor.emails import email_send
-from comadvisor.models import SiteSettings
+from comadvisor.models import EmailTemplate, SiteSettings
 from crm.enums import ContactRole
 from crm.models import ContactLink, Restaurant
 from crm.services import activity_record
 from reports import dashboard_cache
 from reports import indicators as report_indicators
 from reports.document import document_context
-from reports.models import MonthlyReport, ReportBatch, ReportStatus, deadline_for
-from reports.pdf import PdfUnavailable, render_pdf
+from reports.models import (
+    BatchOutcome,
+    MonthlyReport,
+    ReportBatch,
+    ReportBatchItem,
+    ReportError,
+    ReportStatus,
+    deadline_for,
+)
+from reports.pdf import render_pdf
 from sales.models import add_months, first_of_month
 from sales.selectors import restaurants_with_service
 
@@ -54,8 +67,58 @@ def sanitize_comments(html: str) -> str:
 
 
 def _check_may(user: User | None, report: MonthlyReport) -> None:
-    if user is not None and not user.has_perm("reports.manage_monthlyreport"):
+    """Permission, then scope: the report must be one the user sees (checked again here, not
+    only by the view, so that no caller writes outside its scope). None is the system (the
+    month-end job, the command)."""
+    if user is None:
+        return
+    if not user.has_perm("reports.manage_monthlyreport"):
         raise PermissionDenied
+    if not MonthlyReport.objects.visible_to(user).filter(pk=report.pk).exists():
+        raise PermissionDenied
+
+
+CLAIM_FOR = dt.timedelta(minutes=5)  # longer than a generation plus an SMTP exchange
+BATCH_WAIT = CLAIM_FOR.total_seconds() + 5
+
+
+class ReportBusy(ValidationError):
+    """Another hand holds the report's claim."""
+
+
+@contextmanager
+def _claimed(report: MonthlyReport, *, wait: float = 0) -> Iterator[MonthlyReport]:
+    """Hold the report's claim (a conditional UPDATE, so it works across processes and on every
+    database) while saving, generating or sending it; the report is read again once claimed,
+    so the work starts from its state of now. Waits up to `wait` seconds for another holder;
+    an abandoned claim expires after CLAIM_FOR."""
+    token = uuid.uuid4().hex
+    deadline = time.monotonic() + wait
+    while True:
+        now = timezone.now()
+        claimed = (
+            MonthlyReport.objects.filter(pk=report.pk)
+            .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
+            .update(claim_token=token, claimed_until=now + CLAIM_FOR)
+        )
+        if claimed:
+            break
+        if time.monotonic() >= deadline:
+            raise ReportBusy(
+                _(
+                    "Someone is generating or sending this report at this moment: try again in a moment."
+                ),
+                code=ReportError.BUSY,
+            )
+        time.sleep(0.5)
+    try:
+        report.refresh_from_db()
+        yield report
+    finally:
+        MonthlyReport.objects.filter(pk=report.pk, claim_token=token).update(
+            claim_token="", claimed_until=None
+        )
+        report.claim_token, report.claimed_until = "", None
 
 
 def default_recipients(restaurant: Restaurant) -> str:
@@ -163,142 +226,232 @@ def _remind_community_managers(
 def report_save(
     *, report: MonthlyReport, by: User, comments: str, recipients: str
 ) -> MonthlyReport:
+    """Keep the comments (sanitised) and the recipients. New comments on a generated report
+    make its PDF out of date: it goes back to draft and must be generated again before it is
+    sent."""
     _check_may(by, report)
-    if report.is_sent:
-        raise ValidationError(
-            _("This report was sent: it cannot change. Make a new version to edit it.")
-        )
     comments = sanitize_comments(comments)
     if len(comments) > COMMENTS_MAX:
         raise ValidationError({"comments": _("The comments are too long.")})
-    report.recipients = parse_recipients(recipients)
-    report.comments = comments
-    report.comments_updated_at = timezone.now()
-    report.comments_updated_by = by
-    report.save(
-        update_fields=["recipients", "comments", "comments_updated_at", "comments_updated_by"]
-    )
+    recipients = parse_recipients(recipients)
+    with _claimed(report):
+        if report.is_sent:
+            raise ValidationError(
+                _("This report was sent: it cannot change. Make a new version to edit it.")
+            )
+        fields = ["recipients"]
+        report.recipients = recipients
+        if comments != report.comments:
+            report.comments = comments
+            report.comments_updated_at = timezone.now()
+            report.comments_updated_by = by
+            fields += ["comments", "comments_updated_at", "comments_updated_by"]
+            if report.status == ReportStatus.GENERATED:
+                report.status = ReportStatus.DRAFT
+                fields.append("status")
+        report.save(update_fields=fields)
     return report
 
 
 def report_new_version(*, report: MonthlyReport, by: User | None) -> MonthlyReport:
-    """A new draft of a sent report's month, with its comments and recipients."""
+    """A new draft of a sent report's month, with its comments and recipients (the existing
+    one when it was made already, also by someone else at the same time)."""
     _check_may(by, report)
+    report.refresh_from_db()
     if not report.is_sent:
         return report
-    if hasattr(report, "superseded_by"):
-        return report.superseded_by
-    return MonthlyReport.objects.create(
-        restaurant=report.restaurant,
-        month=report.month,
-        version=report.version + 1,
-        previous=report,
-        deadline=report.deadline,
-        language=report.language,
-        comments=report.comments,
-        comments_updated_at=report.comments_updated_at,
-        comments_updated_by=report.comments_updated_by,
-        recipients=report.recipients,
-    )
+    following = MonthlyReport.objects.filter(previous=report).first()
+    if following is not None:
+        return following
+    try:
+        with transaction.atomic():
+            return MonthlyReport.objects.create(
+                restaurant=report.restaurant,
+                month=report.month,
+                version=report.version + 1,
+                previous=report,
+                deadline=report.deadline,
+                language=report.language,
+                comments=report.comments,
+                comments_updated_at=report.comments_updated_at,
+                comments_updated_by=report.comments_updated_by,
+                recipients=report.recipients,
+            )
+    except IntegrityError:
+        return MonthlyReport.objects.get(previous=report)
 
 
-def _fail(report: MonthlyReport, message: str) -> None:
-    report.status = ReportStatus.FAILED
-    report.error = message[:500]
-    report.error_at = timezone.now()
-    MonthlyReport.objects.filter(pk=report.pk).update(
-        status=report.status, error=report.error, error_at=report.error_at
-    )
+def _fail(report: MonthlyReport, kind: str, detail: object = "") -> None:
+    """Record why a step failed, on the report, for good (not only on the page that asked). A
+    report not sent yet becomes "failed"; a sent one stays sent (it went out: a failed resend
+    changes nothing of it but the reason shown)."""
+    fields = {"error_kind": kind, "error": str(detail)[:500], "error_at": timezone.now()}
+    if not report.is_sent:
+        fields["status"] = ReportStatus.FAILED
+    MonthlyReport.objects.filter(pk=report.pk).update(**fields)
+    for name, value in fields.items():
+        setattr(report, name, value)
+
+
+def _clear_error() -> dict:
+    return {"error_kind": "", "error": "", "error_at": None}
 
 
 # --- Generating ----------------------------------------------------------------------------------
 
 
-def report_generate(*, report: MonthlyReport, by: User | None = None) -> MonthlyReport:
-    """Freeze the month's indicators and render the PDF. A sent report gets a new version first.
-    Missing data or a rendering failure leaves the report failed with the reason."""
+def report_generate(
+    *, report: MonthlyReport, by: User | None = None, wait: float = 0
+) -> MonthlyReport:
+    """Freeze the month's indicators and render the PDF. A sent report is never touched: its
+    new version is generated instead. Missing data or any failure leaves the report failed
+    with the reason; the comments stay."""
     _check_may(by, report)
+    report.refresh_from_db()
     if report.is_sent:
         report = report_new_version(report=report, by=by)
-    figures = report_indicators.compute(
-        restaurant=report.restaurant, month=report.month, language=report.language
-    )
-    if not figures["metrics"] and not figures["reviews"]["count"] and not figures["posts"]["value"]:
-        _fail(report, _("No data for this month: no statistics, reviews or posts were fetched."))
-        return report
-    try:
-        with translation.override(report.language):
-            pdf = render_pdf("reports/pdf/monthly_report.html", document_context(report, figures))
-    except (PdfUnavailable, OSError, ValueError) as error:
-        logger.exception("monthly report %s: PDF rendering failed", report.pk)
-        _fail(report, _("The PDF could not be made: %(error)s") % {"error": error})
-        return report
-    old_file = report.pdf.name if report.pdf else ""
-    report.indicators = figures
-    report.pdf.save(report.filename, ContentFile(pdf), save=False)
-    report.generated_at = timezone.now()
-    report.status = ReportStatus.GENERATED
-    report.error = ""
-    report.error_at = None
-    report.save(update_fields=["indicators", "pdf", "generated_at", "status", "error", "error_at"])
-    if old_file and old_file != report.pdf.name:
-        report.pdf.storage.delete(old_file)
+    with _claimed(report, wait=wait):
+        if report.is_sent:  # sent between the two reads: leave it as it went out
+            raise ValidationError(
+                _("This report was sent meanwhile: make a new version to change it."),
+                code="already_sent",
+            )
+        try:
+            figures = report_indicators.compute(
+                restaurant=report.restaurant, month=report.month, language=report.language
+            )
+        except Exception as error:
+            logger.exception("monthly report %s: indicators failed", report.pk)
+            _fail(report, ReportError.INDICATORS, error)
+            return report
+        if (
+            not figures["metrics"]
+            and not figures["reviews"]["count"]
+            and not figures["posts"]["value"]
+        ):
+            _fail(report, ReportError.NO_DATA)
+            return report
+        try:
+            with translation.override(report.language):
+                pdf = render_pdf(
+                    "reports/pdf/monthly_report.html", document_context(report, figures)
+                )
+        except Exception as error:
+            logger.exception("monthly report %s: PDF rendering failed", report.pk)
+            _fail(report, ReportError.PDF, error)
+            return report
+        old_file = report.pdf.name if report.pdf else ""
+        report.indicators = figures
+        report.pdf.save(report.filename, ContentFile(pdf), save=False)
+        report.generated_at = timezone.now()
+        report.status = ReportStatus.GENERATED
+        for name, value in _clear_error().items():
+            setattr(report, name, value)
+        report.save(
+            update_fields=[
+                "indicators", "pdf", "generated_at", "status", "error_kind", "error", "error_at",
+            ]
+        )  # fmt: skip
+        # The file replaced belonged to this unsent report only (a sent version keeps its own).
+        if old_file and old_file != report.pdf.name:
+            report.pdf.storage.delete(old_file)
     return report
 
 
 # --- Sending -------------------------------------------------------------------------------------
 
 
-def report_send(*, report: MonthlyReport, by: User | None = None) -> MonthlyReport:
-    """E-mail the generated PDF to the recipients (again, for a sent report: a resend). An SMTP
-    failure leaves the report failed with the reason; the PDF and comments stay."""
+def report_send(
+    *, report: MonthlyReport, by: User | None = None, again: bool = False, wait: float = 0
+) -> MonthlyReport:
+    """E-mail the generated PDF to the recipients. A sent report is sent again only when asked
+    (`again`: the "send again" button); a second click on "send" sends nothing more. A template
+    or SMTP failure is recorded on the report with its reason; the PDF and comments stay, and a
+    sent report stays sent."""
     _check_may(by, report)
-    if not report.pdf or report.generated_at is None:
-        raise ValidationError(_("Generate the report before sending it."))
-    recipients = report.recipient_list
-    if not recipients:
-        raise ValidationError({"recipients": _("Add at least one recipient.")})
-    context = {
-        "restaurant": report.restaurant.name,
-        "month": f"{report.month:%m/%Y}",
-        "sender": (by.get_full_name() or by.username) if by else "",
-        "company": SiteSettings.load().company_name,
-    }
-    try:
-        with report.pdf.open("rb") as handle:
-            content = handle.read()
-        email_send(
-            key="reports-monthly",
-            to=recipients,
-            context=context,
-            language=report.language,
-            attachments=[(report.filename, content, "application/pdf")],
-        )
-    except (smtplib.SMTPException, OSError) as error:
-        logger.warning("monthly report %s: sending failed: %s", report.pk, error)
-        _fail(report, _("Sending failed: %(error)s") % {"error": error})
-        return report
-    now = timezone.now()
-    with transaction.atomic():
-        MonthlyReport.objects.filter(pk=report.pk).update(
-            status=ReportStatus.SENT,
-            sent_at=now,
-            sent_to="\n".join(recipients),
-            sent_by=by,
-            times_sent=F("times_sent") + 1,
-            error="",
-            error_at=None,
-        )
-        activity_record(
-            restaurant=report.restaurant,
-            by=by,
-            subject=_("Monthly report %(month)s sent") % {"month": f"{report.month:%m/%Y}"},
-            body=_("Sent to %(recipients)s.") % {"recipients": ", ".join(recipients)},
-            origin="monthly_report",
-        )
-        dashboard_cache.bump("reports")
-        transaction.on_commit(lambda: dashboard_cache.bump("reports"))
-    report.refresh_from_db()
+    with _claimed(report, wait=wait):
+        if report.is_sent and not again:
+            raise ValidationError(
+                _("This report was already sent on %(when)s.")
+                % {
+                    "when": formats.date_format(
+                        timezone.localtime(report.sent_at), "SHORT_DATETIME_FORMAT"
+                    )
+                },
+                code="already_sent",
+            )
+        if not report.is_sent:
+            if report.pdf_is_stale:
+                raise ValidationError(
+                    _(
+                        "The comments changed after the PDF was made: generate it again before sending."
+                    ),
+                    code=ReportError.STALE,
+                )
+            if not report.pdf_is_current:
+                raise ValidationError(
+                    _("Generate the report before sending it."), code=ReportError.NOT_GENERATED
+                )
+        recipients = report.recipient_list
+        if not recipients:
+            raise ValidationError(
+                {
+                    "recipients": ValidationError(
+                        _("Add at least one recipient."), code=ReportError.RECIPIENTS
+                    )
+                }
+            )
+        try:
+            with report.pdf.open("rb") as handle:
+                content = handle.read()
+        except OSError as error:
+            logger.warning("monthly report %s: PDF file unreadable: %s", report.pk, error)
+            _fail(report, ReportError.PDF_MISSING, error)
+            return report
+        context = {
+            "restaurant": report.restaurant.name,
+            "month": f"{report.month:%m/%Y}",
+            "sender": (by.get_full_name() or by.username) if by else "",
+            "company": SiteSettings.load().company_name,
+        }
+        try:
+            email_send(
+                key="reports-monthly",
+                to=recipients,
+                context=context,
+                language=report.language,
+                attachments=[(report.filename, content, "application/pdf")],
+            )
+        except (ValidationError, EmailTemplate.DoesNotExist) as error:
+            logger.error("monthly report %s: e-mail template unusable: %s", report.pk, error)
+            detail = " ".join(error.messages) if isinstance(error, ValidationError) else error
+            _fail(report, ReportError.TEMPLATE, detail)
+            return report
+        except (smtplib.SMTPException, OSError) as error:
+            logger.warning("monthly report %s: sending failed: %s", report.pk, error)
+            _fail(report, ReportError.SMTP, error)
+            return report
+        now = timezone.now()
+        with transaction.atomic():
+            MonthlyReport.objects.filter(pk=report.pk).update(
+                status=ReportStatus.SENT,
+                first_sent_at=Coalesce(F("first_sent_at"), Value(now)),
+                sent_at=now,
+                sent_to="\n".join(recipients),
+                sent_by=by,
+                times_sent=F("times_sent") + 1,
+                **_clear_error(),
+            )
+            activity_record(
+                restaurant=report.restaurant,
+                by=by,
+                subject=_("Monthly report %(month)s sent") % {"month": f"{report.month:%m/%Y}"},
+                body=_("Sent to %(recipients)s.") % {"recipients": ", ".join(recipients)},
+                origin="monthly_report",
+            )
+            dashboard_cache.bump("reports")
+            transaction.on_commit(lambda: dashboard_cache.bump("reports"))
+        report.refresh_from_db()
     return report
 
 
@@ -310,19 +463,27 @@ def due_reports(*, user: User):
     return (
         MonthlyReport.objects.visible_to(user)
         .current()
-        .exclude(status=ReportStatus.SENT)
+        .unsent()
         .filter(restaurant__community_manager=user)
     )
 
 
 def batch_start(*, user: User) -> ReportBatch:
+    """Generate and send the user's due reports in a task. While one of their batches is still
+    running, starting again shows that one (a double click makes no second batch)."""
     if not user.has_perm("reports.manage_monthlyreport"):
         raise PermissionDenied
+    running = ReportBatch.objects.filter(user=user, finished_at__isnull=True).order_by("-pk")
+    for batch in running[:1]:
+        if not batch.is_stalled:
+            return batch
     reports = list(due_reports(user=user).values_list("pk", flat=True))
     if not reports:
         raise ValidationError(_("No report is due."))
-    batch = ReportBatch.objects.create(user=user, total=len(reports))
-    batch.reports.set(reports)
+    batch = ReportBatch.objects.create(user=user, total=len(reports), updated_at=timezone.now())
+    ReportBatchItem.objects.bulk_create(
+        ReportBatchItem(batch=batch, report_id=report_id) for report_id in reports
+    )
     from reports import tasks
 
     transaction.on_commit(lambda: tasks.run_report_batch.delay(batch.pk))
@@ -330,20 +491,83 @@ def batch_start(*, user: User) -> ReportBatch:
 
 
 def batch_run(*, batch_id: int) -> ReportBatch:
-    """Generate (when needed) and send each report of the batch, counting as it goes."""
+    """Generate (when needed) and send each report of the batch not handled yet, recording each
+    outcome. Idempotent: a redelivered task goes on where the first stopped and sends nothing
+    twice (each report is claimed, and one sent since the batch began counts as sent). Whatever
+    happens, the batch ends with a finish time, and a reason when it stopped early."""
     batch = ReportBatch.objects.select_related("user").get(pk=batch_id)
-    for report in batch.reports.select_related("restaurant").order_by("restaurant__name"):
-        ok = False
+    if batch.finished_at is not None:
+        return batch
+    stopped = ""
+    try:
+        pending = (
+            batch.items.filter(outcome=BatchOutcome.PENDING)
+            .select_related("report__restaurant")
+            .order_by("report__restaurant__name", "pk")
+        )
+        for item in pending:
+            _batch_item_run(batch, item)
+            _batch_count(batch)
+    except Exception as error:  # the batch must end visibly, never poll forever
+        logger.exception("report batch %s stopped", batch.pk)
+        stopped = (str(error) or error.__class__.__name__)[:500]
+    finally:
         try:
-            if report.status != ReportStatus.GENERATED:
-                report = report_generate(report=report, by=batch.user)
-            if report.status == ReportStatus.GENERATED:
-                report = report_send(report=report, by=batch.user)
-            ok = report.status == ReportStatus.SENT
-        except ValidationError as error:
-            _fail(report, " ".join(error.messages))
-        counter = "done" if ok else "failed"
-        ReportBatch.objects.filter(pk=batch.pk).update(**{counter: F(counter) + 1})
-    ReportBatch.objects.filter(pk=batch.pk).update(finished_at=timezone.now())
+            _batch_count(batch)
+        except Exception:
+            logger.exception("report batch %s: counts not updated", batch.pk)
+        ReportBatch.objects.filter(pk=batch.pk).update(finished_at=timezone.now(), error=stopped)
     batch.refresh_from_db()
     return batch
+
+
+def _batch_item_run(batch: ReportBatch, item: ReportBatchItem) -> None:
+    report = item.report
+    try:
+        report.refresh_from_db()
+        if not report.is_sent:
+            # A batch waits for a report's claim (a page does not): the claim of a worker that
+            # died expires, and the redelivered task takes the report over.
+            if not report.pdf_is_current:
+                report = report_generate(report=report, by=batch.user, wait=BATCH_WAIT)
+            if report.pdf_is_current:
+                report = report_send(report=report, by=batch.user, wait=BATCH_WAIT)
+    except ValidationError as error:
+        if getattr(error, "code", None) != "already_sent":
+            _fail(report, _error_kind(error), " ".join(error.messages))
+    except PermissionDenied:
+        _fail(report, ReportError.FORBIDDEN)
+    except Exception as error:
+        logger.exception("report batch %s: monthly report %s failed", batch.pk, report.pk)
+        _fail(report, ReportError.UNEXPECTED, error)
+    report.refresh_from_db()
+    if report.is_sent:
+        outcome = BatchOutcome.SENT if report.sent_at >= batch.started_at else BatchOutcome.SKIPPED
+    else:
+        outcome = BatchOutcome.FAILED
+    # Only a pending item is written: a second run arriving later never overwrites an outcome.
+    ReportBatchItem.objects.filter(pk=item.pk, outcome=BatchOutcome.PENDING).update(
+        outcome=outcome,
+        error_kind="" if report.is_sent else report.error_kind,
+        error="" if report.is_sent else report.error,
+        finished_at=timezone.now(),
+    )
+
+
+def _error_kind(error: ValidationError) -> str:
+    """The kind a service's refusal stands for (its code), for the batch to record."""
+    if hasattr(error, "error_dict"):
+        parts = [part for errors in error.error_dict.values() for part in errors]
+    else:
+        parts = error.error_list
+    codes = [part.code for part in parts if part.code in ReportError.values]
+    return codes[0] if codes else ReportError.UNEXPECTED
+
+
+def _batch_count(batch: ReportBatch) -> None:
+    counts = batch.items.aggregate(
+        done=Count("pk", filter=Q(outcome=BatchOutcome.SENT)),
+        failed=Count("pk", filter=Q(outcome=BatchOutcome.FAILED)),
+        skipped=Count("pk", filter=Q(outcome=BatchOutcome.SKIPPED)),
+    )
+    ReportBatch.objects.filter(pk=batch.pk).update(**counts, updated_at=timezone.now())

@@ -108,6 +108,7 @@ def populate(count: int, *, users: dict, lyon, offset: int = 0) -> None:
         MonthlyReport.objects.create(
             restaurant=restaurant, month=add_months(month, -1), deadline=today,
             status="sent" if number % 3 == 0 else "draft", sent_at=now if number % 3 == 0 else None,
+            first_sent_at=now if number % 3 == 0 else None,
         )  # fmt: skip
     # Agents with and without activity show in the overview.
     for number in range(offset, offset + count):

@@ -15,8 +15,9 @@ from django.utils import timezone
 
 from crm.models import Activity, Contact, ContactLink
 from reports import indicators, services
-from reports.models import MonthlyReport, ReportBatch, ReportStatus
-from sales.models import add_months, first_of_month
+from reports.models import MonthlyReport, ReportBatch, ReportError, ReportStatus
+from sales import services as sales_services
+from sales.models import Pack, add_months, first_of_month
 from social.models import MetricSnapshot, Review, ReviewTask, TaskState
 from tests.factories import RestaurantFactory, UserFactory
 from tests.social.conftest import make_account, make_bistro
@@ -201,7 +202,8 @@ def test_a_month_without_data_fails_visibly_and_keeps_the_comments(
     report = services.report_generate(report=report, by=community_manager)
 
     report.refresh_from_db()
-    assert report.status == ReportStatus.FAILED and "Aucune donnée" in report.error
+    assert report.status == ReportStatus.FAILED and report.error_kind == ReportError.NO_DATA
+    assert "Aucune donnée" in report.error_message
     assert report.comments == "<p>À garder</p>" and not report.pdf
 
 
@@ -253,7 +255,7 @@ def test_sending_mails_the_pdf_and_records_it(figures_data, month, community_man
     assert name == report.filename and mimetype == "application/pdf" and content[:5] == b"%PDF-"
     assert Activity.objects.filter(restaurant=figures_data, origin="monthly_report").count() == 1
 
-    services.report_send(report=report, by=community_manager)
+    services.report_send(report=report, by=community_manager, again=True)
     report.refresh_from_db()
     assert report.times_sent == 2 and len(mail.outbox) == 2
 
@@ -279,7 +281,8 @@ def test_an_smtp_failure_leaves_the_report_failed_with_the_reason(
     report = services.report_send(report=report, by=community_manager)
 
     report.refresh_from_db()
-    assert report.status == ReportStatus.FAILED and "Connection unexpectedly closed" in report.error
+    assert report.status == ReportStatus.FAILED and report.error_kind == ReportError.SMTP
+    assert "Connection unexpectedly closed" in report.error_message
     assert report.pdf and report.comments == "<p>Gardé</p>" and report.sent_at is None
     assert not Activity.objects.filter(origin="monthly_report").exists()
 
@@ -400,19 +403,30 @@ def test_reports_due_and_sent_on_time_for_the_dashboards(community_manager, mont
         made[name] = MonthlyReport.objects.create(
             restaurant=restaurant, month=month, deadline=deadline
         )
-    MonthlyReport.objects.filter(pk=made["a"].pk).update(status=ReportStatus.SENT, sent_at=sent_at)
-    MonthlyReport.objects.filter(pk=made["b"].pk).update(status=ReportStatus.SENT, sent_at=late_at)
+
+    def sent(name, first, last=None):
+        MonthlyReport.objects.filter(pk=made[name].pk).update(
+            status=ReportStatus.SENT, first_sent_at=first, sent_at=last or first
+        )
+
+    sent("a", sent_at)
+    sent("b", late_at)
     # c: its first version went out on time, a second version later.
-    MonthlyReport.objects.filter(pk=made["c"].pk).update(status=ReportStatus.SENT, sent_at=sent_at)
+    sent("c", sent_at)
     MonthlyReport.objects.create(
         restaurant=made["c"].restaurant, month=month, version=2, previous=made["c"],
-        deadline=deadline, status=ReportStatus.SENT, sent_at=late_at,
+        deadline=deadline, status=ReportStatus.SENT, first_sent_at=late_at, sent_at=late_at,
     )  # fmt: skip
+    # e: sent on time, sent again after the deadline: still on time.
+    made["e"] = MonthlyReport.objects.create(
+        restaurant=RestaurantFactory(name="e", client=True), month=month, deadline=deadline
+    )
+    sent("e", sent_at, late_at)
 
     on_time = reports_on_time(month=month)
     due = reports_due(user=community_manager)
 
-    assert (on_time.total, on_time.sent, on_time.on_time, on_time.share) == (4, 3, 2, 50.0)
+    assert (on_time.total, on_time.sent, on_time.on_time, on_time.share) == (5, 4, 3, 60.0)
     assert due.count == 1 and [report.restaurant.name for report in due.reports] == ["d"]
     assert due.late == (1 if timezone.localdate() > deadline else 0)
 
@@ -432,3 +446,315 @@ def test_dashboards_show_reports_due_and_sent_on_time(
     on_time = overview.context["direction"]["reports_on_time"]
     assert (on_time.total, on_time.sent) == (1, 0)
     assert f"month={month:%Y-%m}" in overview.context["direction"]["reports_url"]
+
+
+# --- Lifecycle: sent for good, claims, batches that end, stale PDFs ---------------------------------
+
+
+def _sent_report(month, community_manager, comments="<p>v1</p>"):
+    [report] = services.month_drafts_create(month=month)
+    services.report_save(
+        report=report, by=community_manager, comments=comments, recipients="paul@bistro.example"
+    )
+    report = services.report_generate(report=report, by=community_manager)
+    return services.report_send(report=report, by=community_manager)
+
+
+def test_a_failed_resend_keeps_the_report_sent_unchanged_and_records_the_reason(
+    figures_data, month, community_manager, settings
+):
+    report = _sent_report(month, community_manager)
+    first_sent, sent_pdf, storage = report.first_sent_at, report.pdf.name, report.pdf.storage
+    settings.EMAIL_BACKEND = f"{__name__}.FailingBackend"
+
+    report = services.report_send(report=report, by=community_manager, again=True)
+
+    report.refresh_from_db()
+    assert report.status == ReportStatus.SENT and report.is_sent
+    assert (report.first_sent_at, report.times_sent) == (first_sent, 1)
+    assert report.error_kind == ReportError.SMTP
+    assert "Connection unexpectedly closed" in report.error_message
+    # Still sent, so still read-only: editing is refused and generating makes a new version.
+    with pytest.raises(services.ValidationError):
+        services.report_save(
+            report=report, by=community_manager, comments="<p>autre</p>", recipients=""
+        )
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    second = services.report_generate(report=report, by=community_manager)
+    report.refresh_from_db()
+    assert second.pk != report.pk and second.version == 2
+    assert report.pdf.name == sent_pdf and storage.exists(sent_pdf)
+    assert report.comments == "<p>v1</p>"
+
+
+def test_a_second_click_on_send_sends_nothing_more(figures_data, month, community_manager):
+    report = _sent_report(month, community_manager)
+
+    with pytest.raises(services.ValidationError) as refused:
+        services.report_send(report=report, by=community_manager)
+
+    assert refused.value.code == "already_sent"
+    assert len(mail.outbox) == 1
+    report.refresh_from_db()
+    assert report.times_sent == 1
+
+
+def test_a_report_someone_else_holds_is_refused_until_the_claim_expires(
+    figures_data, month, community_manager
+):
+    [report] = services.month_drafts_create(month=month)
+    report = services.report_generate(report=report, by=community_manager)
+    MonthlyReport.objects.filter(pk=report.pk).update(
+        claim_token="other", claimed_until=timezone.now() + dt.timedelta(minutes=1)
+    )
+
+    with pytest.raises(services.ReportBusy):
+        services.report_send(report=report, by=community_manager)
+    assert mail.outbox == []
+
+    # A holder that died leaves a claim that expires: the next one takes it over.
+    MonthlyReport.objects.filter(pk=report.pk).update(
+        claimed_until=timezone.now() - dt.timedelta(seconds=1)
+    )
+    report = services.report_send(report=report, by=community_manager)
+    assert report.is_sent and len(mail.outbox) == 1
+    assert (report.claim_token, report.claimed_until) == ("", None)
+
+
+def test_a_redelivered_batch_goes_on_and_sends_each_report_once(
+    figures_data, month, community_manager, client_manager, eager,
+    django_capture_on_commit_callbacks,
+):  # fmt: skip
+    other = RestaurantFactory(name="Au Port", client=True, community_manager=community_manager)
+    sales_services.contract_sign(
+        restaurant=other, by=client_manager, pack=Pack.objects.get(code="social"),
+        start_date=add_months(month, -1),
+    )  # fmt: skip
+    ContactLink.objects.create(
+        restaurant=other, role="owner",
+        contact=Contact.objects.create(last_name="Roux", email="roux@port.example"),
+    )  # fmt: skip
+    MetricSnapshot.objects.create(
+        account=make_account(other, "facebook"), metric="reach", day=month, value=5
+    )
+    services.month_drafts_create(month=month)
+    batch = services.batch_start(user=community_manager)  # the task is not run yet
+    # The first delivery sent Le Bistro, then its worker died before recording it.
+    bistro_report = MonthlyReport.objects.get(restaurant=figures_data)
+    services.report_send(
+        report=services.report_generate(report=bistro_report), by=community_manager
+    )
+
+    services.batch_run(batch_id=batch.pk)
+    again = services.batch_run(batch_id=batch.pk)  # delivered once more
+
+    attached = [message.to for message in mail.outbox if message.attachments]
+    assert sorted(attached) == [["paul@bistro.example"], ["roux@port.example"]]
+    assert (again.total, again.done, again.failed, again.skipped) == (2, 2, 0, 0)
+    assert again.finished_at is not None and again.error == ""
+    assert sorted(MonthlyReport.objects.values_list("version", "times_sent")) == [(1, 1), (1, 1)]
+
+
+def test_a_batch_skips_reports_sent_before_it_began(
+    figures_data, month, community_manager, eager, django_capture_on_commit_callbacks
+):
+    services.month_drafts_create(month=month)
+    batch = services.batch_start(user=community_manager)
+    _report = MonthlyReport.objects.get()
+    services.report_send(report=services.report_generate(report=_report), by=community_manager)
+    MonthlyReport.objects.update(sent_at=batch.started_at - dt.timedelta(seconds=1))
+
+    batch = services.batch_run(batch_id=batch.pk)
+
+    assert (batch.done, batch.failed, batch.skipped, batch.percent) == (0, 0, 1, 100)
+    assert len(mail.outbox) == 1
+
+
+def test_a_double_click_on_start_shows_the_running_batch(figures_data, month, community_manager):
+    services.month_drafts_create(month=month)
+
+    first = services.batch_start(user=community_manager)
+    second = services.batch_start(user=community_manager)
+
+    assert second.pk == first.pk and ReportBatch.objects.count() == 1
+
+
+def test_an_unexpected_error_fails_the_report_and_the_batch_still_ends(
+    client, figures_data, month, community_manager, eager, django_capture_on_commit_callbacks,
+    monkeypatch,
+):  # fmt: skip
+    services.month_drafts_create(month=month)
+
+    def broken(**_kwargs):
+        raise KeyError("followers")
+
+    monkeypatch.setattr(services.report_indicators, "compute", broken)
+    client.force_login(community_manager)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("monthly_batch_start"))
+
+    assert response.status_code == 302
+    batch = ReportBatch.objects.get()
+    assert batch.finished_at is not None and (batch.done, batch.failed) == (0, 1)
+    report = MonthlyReport.objects.get()
+    assert report.status == ReportStatus.FAILED and report.error_kind == ReportError.INDICATORS
+    assert "followers" in report.error_message
+    page = client.get(reverse("monthly_batch", args=[batch.pk]), headers={"HX-Request": "true"})
+    assert "hx-get" not in page.content.decode() and "followers" in page.content.decode()
+
+
+def test_a_batch_that_stops_ends_with_its_reason_and_the_page_stops_polling(
+    client, figures_data, month, community_manager, monkeypatch
+):
+    services.month_drafts_create(month=month)
+    batch = services.batch_start(user=community_manager)
+
+    def crash(*_args):
+        raise RuntimeError("database went away")
+
+    monkeypatch.setattr(services, "_batch_item_run", crash)
+    services.batch_run(batch_id=batch.pk)
+
+    batch.refresh_from_db()
+    assert batch.finished_at is not None and batch.error == "database went away"
+    client.force_login(community_manager)
+    body = client.get(
+        reverse("monthly_batch", args=[batch.pk]), headers={"HX-Request": "true"}
+    ).content.decode()
+    assert "hx-get" not in body and "database went away" in body
+    assert 'data-testid="batch-error"' in body
+
+
+def test_a_batch_whose_task_vanished_is_shown_as_stopped(
+    client, figures_data, month, community_manager
+):
+    services.month_drafts_create(month=month)
+    batch = services.batch_start(user=community_manager)
+    ReportBatch.objects.filter(pk=batch.pk).update(
+        updated_at=timezone.now() - ReportBatch.STALLED_AFTER - dt.timedelta(minutes=1)
+    )
+    client.force_login(community_manager)
+
+    body = client.get(
+        reverse("monthly_batch", args=[batch.pk]), headers={"HX-Request": "true"}
+    ).content.decode()
+
+    assert "hx-get" not in body and 'data-testid="batch-error"' in body
+    # Starting again is possible: the stopped batch is not "running" any more.
+    assert services.batch_start(user=community_manager).pk != batch.pk
+
+
+def test_comments_changed_after_generating_make_the_pdf_stale_until_generated_again(
+    client, figures_data, month, community_manager
+):
+    [report] = services.month_drafts_create(month=month)
+    services.report_save(
+        report=report, by=community_manager, comments="<p>Premier</p>",
+        recipients="paul@bistro.example",
+    )  # fmt: skip
+    report = services.report_generate(report=report, by=community_manager)
+    # Saving the same comments (the form does it before each action) changes nothing.
+    services.report_save(
+        report=report, by=community_manager, comments="<p>Premier</p>",
+        recipients="paul@bistro.example",
+    )  # fmt: skip
+    assert report.status == ReportStatus.GENERATED and report.pdf_is_current
+
+    services.report_save(
+        report=report, by=community_manager, comments="<p>Nouveau texte</p>",
+        recipients="paul@bistro.example",
+    )  # fmt: skip
+
+    report.refresh_from_db()
+    assert report.status == ReportStatus.DRAFT and report.pdf_is_stale
+    with pytest.raises(services.ValidationError) as refused:
+        services.report_send(report=report, by=community_manager)
+    assert refused.value.code == ReportError.STALE and mail.outbox == []
+    client.force_login(community_manager)
+    page = client.get(reverse("monthly_detail", args=[report.pk])).content.decode()
+    assert 'data-testid="report-stale"' in page and 'data-testid="report-send"' not in page
+
+    report = services.report_send(
+        report=services.report_generate(report=report, by=community_manager), by=community_manager
+    )
+
+    [message] = mail.outbox
+    text = "\n".join(
+        page.extract_text() for page in pypdf.PdfReader(io.BytesIO(message.attachments[0][1])).pages
+    )
+    assert "Nouveau texte" in text and "Premier" not in text
+
+
+def test_resending_after_the_deadline_keeps_the_report_on_time(
+    figures_data, month, community_manager
+):
+    from reports.monthly_selectors import reports_on_time
+
+    report = _sent_report(month, community_manager)
+    earlier = timezone.now() - dt.timedelta(days=2)
+    MonthlyReport.objects.filter(pk=report.pk).update(
+        first_sent_at=earlier, sent_at=earlier, deadline=timezone.localdate() - dt.timedelta(days=1)
+    )
+
+    report = services.report_send(report=report, by=community_manager, again=True)
+
+    assert report.first_sent_at == earlier and report.sent_at > earlier
+    assert report.times_sent == 2 and report.sent_on_time is True
+    on_time = reports_on_time(month=month)
+    assert (on_time.sent, on_time.on_time) == (1, 1)
+
+
+def test_a_broken_template_at_sending_is_recorded_on_the_report(
+    client, figures_data, month, community_manager
+):
+    from comadvisor.models import EmailTemplate
+
+    [report] = services.month_drafts_create(month=month)
+    report = services.report_generate(report=report, by=community_manager)
+    EmailTemplate.objects.filter(key="reports-monthly").update(body_fr="{% if %}")
+    client.force_login(community_manager)
+
+    response = client.post(
+        reverse("monthly_detail", args=[report.pk]),
+        {"comments": "", "recipients": "paul@bistro.example", "action": "send"},
+        follow=True,
+    )
+
+    assert response.status_code == 200
+    report.refresh_from_db()
+    assert report.status == ReportStatus.FAILED and report.error_kind == ReportError.TEMPLATE
+    assert 'data-testid="report-error"' in response.content.decode()
+    assert mail.outbox == []
+
+
+def test_a_missing_pdf_file_is_explained_not_a_server_error(
+    client, figures_data, month, community_manager
+):
+    [report] = services.month_drafts_create(month=month)
+    report = services.report_generate(report=report, by=community_manager)
+    report.pdf.storage.delete(report.pdf.name)
+    client.force_login(community_manager)
+
+    download = client.get(reverse("monthly_pdf", args=[report.pk]))
+    report = services.report_send(report=report, by=community_manager)
+
+    assert download.status_code == 302
+    assert download["Location"] == reverse("monthly_detail", args=[report.pk])
+    assert report.error_kind == ReportError.PDF_MISSING and mail.outbox == []
+
+
+def test_another_community_manager_cannot_write_through_the_services(bistro, month):
+    [report] = services.month_drafts_create(month=month)
+    other = UserFactory(username="other_cm", roles=["community_manager"])
+
+    for call in (
+        lambda: services.report_save(report=report, by=other, comments="x", recipients=""),
+        lambda: services.report_generate(report=report, by=other),
+        lambda: services.report_send(report=report, by=other),
+        lambda: services.report_new_version(report=report, by=other),
+    ):
+        with pytest.raises(services.PermissionDenied):
+            call()
+    report.refresh_from_db()
+    assert report.comments == "" and report.status == ReportStatus.DRAFT

@@ -32,7 +32,8 @@ class Command(BaseCommand):
         reports = (
             MonthlyReport.objects.current()
             .filter(month=chosen)
-            .exclude(status__in=[ReportStatus.SENT, ReportStatus.GENERATED])
+            .unsent()
+            .exclude(status=ReportStatus.GENERATED)
             .select_related("restaurant")
         )
         made = failed = 0
@@ -42,5 +43,5 @@ class Command(BaseCommand):
                 made += 1
             else:
                 failed += 1
-                self.stderr.write(f"{report}: {report.error}")
+                self.stderr.write(f"{report}: {report.error_message}")
         self.stdout.write(f"{made} PDF(s) generated, {failed} failed.")
