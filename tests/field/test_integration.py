@@ -280,6 +280,78 @@ def test_a_client_cannot_be_edited_as_a_prospect(agent, client_restaurant):
     assert client_restaurant.city == "Lyon"
 
 
+def test_a_visit_made_offline_within_the_bound_is_integrated_days_later(agent, client_restaurant):
+    """The backdating bound counts from when the agent recorded the visit, not from the sync."""
+    from crm.models import Activity
+    from field.models import FieldSettings
+
+    FieldSettings.objects.update(visit_backdate_days=7)
+    made = timezone.now() - timedelta(days=9)
+    day = timezone.localtime(made).date()
+    within = envelope(
+        agent,
+        seq=1,
+        action="visit",
+        restaurant=client_restaurant,
+        when=made,
+        payload=visit_payload(day - timedelta(days=7), report="dans la limite"),
+    )
+    beyond = envelope(
+        agent,
+        seq=2,
+        action="visit",
+        restaurant=client_restaurant,
+        when=made,
+        payload=visit_payload(day - timedelta(days=8), report="trop ancienne"),
+    )
+    ahead = envelope(agent, seq=3, action="visit", restaurant=client_restaurant, when=made,
+                     payload=visit_payload(day + timedelta(days=1), report="après coup"))  # fmt: skip
+    receive(agent, [within, beyond, ahead])
+
+    integration.integrate()
+
+    assert states(within, beyond, ahead) == ["integrated", "quarantined", "quarantined"]
+    visit = Visit.objects.get()
+    assert timezone.localtime(visit.start).date() == day - timedelta(days=7)
+    assert visit.start <= made
+    entry = Activity.objects.get(restaurant=client_restaurant, origin="field")
+    assert entry.occurred_at == visit.start
+    client_restaurant.refresh_from_db()
+    assert client_restaurant.last_visit_at == visit.start
+    assert "au plus tôt" in reason_of(beyond)[1] or "earliest" in reason_of(beyond)[1]
+
+
+def test_a_device_clock_ahead_of_the_server_does_not_date_a_visit_in_the_future(
+    agent, client_restaurant
+):
+    tomorrow = timezone.localdate() + timedelta(days=1)
+    item = envelope(agent, seq=1, action="visit", restaurant=client_restaurant,
+                    when=timezone.now() + timedelta(days=1), payload=visit_payload(tomorrow))  # fmt: skip
+    receive(agent, [item])
+
+    integration.integrate()
+
+    assert reason_of(item)[0] == Reason.RULES
+    assert not Visit.objects.exists()
+
+
+def test_an_older_visit_integrated_last_does_not_move_the_last_visit_back(agent, client_restaurant):
+    recent = timezone.now() - timedelta(hours=1)
+    Visit.objects.create(restaurant=client_restaurant, agent=agent, start=recent, end=recent,
+                         status="done", report="en ligne")  # fmt: skip
+    Restaurant.objects.filter(pk=client_restaurant.pk).update(last_visit_at=recent)
+    item = envelope(agent, seq=1, action="visit", restaurant=client_restaurant,
+                    when=timezone.now() - timedelta(days=2),
+                    payload=visit_payload(timezone.localdate() - timedelta(days=2)))  # fmt: skip
+    receive(agent, [item])
+
+    integration.integrate()
+
+    assert states(item) == ["integrated"]
+    client_restaurant.refresh_from_db()
+    assert client_restaurant.last_visit_at == recent
+
+
 def test_visits_only_add(agent, client_restaurant):
     Visit.objects.create(restaurant=client_restaurant, agent=agent, start=timezone.now(),
                          end=timezone.now(), status="done", report="en ligne")  # fmt: skip
