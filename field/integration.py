@@ -23,10 +23,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import FieldDoesNotExist, PermissionDenied, ValidationError
 from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounts.models import User
 from crm import scope as crm_scope
@@ -348,7 +349,10 @@ def _attempt(envelope: Envelope, *, context: _Context) -> Outcome:
             raise
         except Exception as error:  # a defect must not hold the device's later envelopes
             logger.exception("Envelope %s failed", envelope.name)
-            code, reason = Reason.ERROR, f"{type(error).__name__}: {error}"
+            code = Reason.ERROR
+            reason = _(
+                "an unexpected error stopped this change; the administrators were told (%(error)s)"
+            ) % {"error": f"{type(error).__name__}: {error}"}
     raise Refusal(envelope.pk, code, reason)
 
 
@@ -357,7 +361,7 @@ def _validation_reason(error: ValidationError) -> tuple[str, str]:
         keys = set(error.error_dict)
         parts = []
         for key, messages in error.message_dict.items():
-            label = key if key in PAYMENT_FIELDS or key == "__all__" else _field_label(key)
+            label = _field_label(key)
             text = "; ".join(messages)
             parts.append(text if key == "__all__" else f"{label}: {text}")
         code = Reason.PAYMENT if keys & PAYMENT_FIELDS else Reason.RULES
@@ -365,11 +369,36 @@ def _validation_reason(error: ValidationError) -> tuple[str, str]:
     return Reason.RULES, "; ".join(error.messages)
 
 
+# What the services' errors name that is no restaurant field: the visit's and the client
+# creation's own inputs.
+OTHER_LABELS = {
+    "day": gettext_lazy("Date of the visit"),
+    "start": gettext_lazy("Date of the visit"),
+    "end": gettext_lazy("End of the visit"),
+    "answers": gettext_lazy("Answers to the visit form"),
+    "kind": gettext_lazy("Kind of visit"),
+    "report": gettext_lazy("Report"),
+    "revisit_date": gettext_lazy("Revisit date"),
+    "pack_offered": gettext_lazy("Pack offered"),
+    "signature": gettext_lazy("Signature"),
+    "comment": gettext_lazy("Comment"),
+    "changes": gettext_lazy("Changes"),
+}
+
+
 def _field_label(name: str) -> str:
+    """The translated label of a field an error names (the key itself for an unknown one)."""
+    if name in OTHER_LABELS:
+        return str(OTHER_LABELS[name])
     try:
         return crm_services.field_label(name)
-    except Exception:
-        return name
+    except FieldDoesNotExist:
+        from crm.models import ConversionRequest
+
+        try:
+            return str(ConversionRequest._meta.get_field(name).verbose_name).capitalize()
+        except FieldDoesNotExist:
+            return name
 
 
 def decide(

@@ -95,6 +95,16 @@ def _state():
     return restaurants, visits, envelopes
 
 
+def _ordered_state(items, client_restaurant):
+    """The scenario's envelopes applied once each, in order: every row, nothing more."""
+    client = (client_restaurant.name, client_restaurant.city, client_restaurant.phone, "client")
+    restaurants = sorted([client, ("Chez Nous", "Bron", "+33472111111", "prospect"),
+                          ("Nouveau", "Lyon", "+33478000001", "prospect")])  # fmt: skip
+    visits = sorted([(client_restaurant.name, "Rencontre avec le gérant"),
+                     ("Nouveau", "seconde tablette")])  # fmt: skip
+    return restaurants, visits, sorted((item["name"], "integrated") for item in items)
+
+
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_shuffled_batches_end_in_the_state_of_ordered_ones(
     agent, client_restaurant, prospect, seed, django_db_blocker
@@ -106,12 +116,8 @@ def test_shuffled_batches_end_in_the_state_of_ordered_ones(
     for start in range(0, len(shuffled), 2):
         receive(agent, shuffled[start : start + 2])
         integration.integrate()
-    shuffled_state = _state()
 
-    assert all(state == "integrated" for _name, state in shuffled_state[2])
-    assert ("Chez Nous", "Bron", "+33472111111", "prospect") in shuffled_state[0]
-    assert ("Nouveau", "Lyon", "+33478000001", "prospect") in shuffled_state[0]
-    assert ("Nouveau", "seconde tablette") in shuffled_state[1]
+    assert _state() == _ordered_state(items, client_restaurant)
 
 
 def test_shuffled_and_ordered_deliveries_agree(agent, client_restaurant, prospect):
@@ -120,11 +126,7 @@ def test_shuffled_and_ordered_deliveries_agree(agent, client_restaurant, prospec
     receive(agent, items)
     integration.integrate()
 
-    restaurants, visits, envelopes = _state()
-    assert ("Chez Nous", "Bron", "+33472111111", "prospect") in restaurants
-    assert ("Nouveau", "Lyon", "+33478000001", "prospect") in restaurants
-    assert ("Nouveau", "seconde tablette") in visits
-    assert {state for _name, state in envelopes} == {"integrated"}
+    assert _state() == _ordered_state(items, client_restaurant)
 
 
 def test_a_crash_at_envelope_k_leaves_the_earlier_integrated_and_a_rerun_finishes_once(
@@ -222,6 +224,105 @@ def test_every_kind_of_bad_envelope_is_quarantined_with_its_reason_and_the_rest_
     for name in ("schema", "hash", "rights", "rules", "payment", "unknown"):
         assert bad_batch[name]["name"] in mail.outbox[0].body
     assert JournalEntry.objects.filter(outcome="quarantined").count() == 6
+
+
+def test_more_kinds_of_bad_envelopes_are_quarantined_with_their_reason(
+    agent, client_restaurant, prospect, restaurant_factory, lyon, crm_settings, segment,
+    settings, tmp_path,
+):  # fmt: skip
+    settings.MEDIA_ROOT = tmp_path
+    waiting = restaurant_factory(name="En attente", zone=lyon, created_by=agent, sales_agent=agent)
+    ConversionRequest.objects.create(
+        restaurant=waiting, requested_by=agent, status="pending", payment_days=30
+    )
+    full = {"segment": "brasserie", "address": "1 rue de la République", "postal_code": "69002",
+            "city": "Lyon", "siret": "73282932000074"}  # fmt: skip
+    renamed = envelope(
+        agent, seq=1, action="visit", restaurant=client_restaurant, payload=visit_payload()
+    )
+    renamed["name"] = renamed["name"].replace("_visit_", "_change-request_")
+    unknown_action = envelope(
+        agent, seq=2, action="teleport", kind="client", restaurant=client_restaurant, payload={}
+    )
+    wrong_kind = envelope(
+        agent,
+        seq=3,
+        action="visit",
+        kind="prospect",
+        restaurant=client_restaurant,
+        payload=visit_payload(),
+    )
+    batch = {
+        "name": renamed,
+        "action": unknown_action,
+        "kind": wrong_kind,
+        "answer": envelope(agent, seq=4, action="visit", restaurant=client_restaurant,
+                           payload=visit_payload(answers={"999999": ["999998"]})),
+        "phone": envelope(agent, seq=5, action="prospect-create", client_id=new_client_id(),
+                          payload={"fields": {"name": "Mauvais numéro", "phone": "12"}}),
+        "siret": envelope(agent, seq=6, action="prospect-update", restaurant=prospect,
+                          base_version=version(prospect),
+                          payload={"fields": {"siret": "12345678901234"}, "base": {"siret": ""}}),
+        "signature": envelope(agent, seq=7, action="conversion-request", restaurant=prospect,
+                              payload={"fields": full, "payment_mode": "direct_debit",
+                                       "payment_days": 30, "iban": IBAN, "bic": "BNPAFRPP",
+                                       "signature": ""}),
+        "bic": envelope(agent, seq=8, action="conversion-request", restaurant=prospect,
+                        payload={"fields": full, "payment_mode": "direct_debit",
+                                 "payment_days": 30, "iban": IBAN, "bic": "NOTABIC",
+                                 "signature": PNG_URL}),
+        "mandatory": envelope(agent, seq=9, action="conversion-request", restaurant=prospect,
+                              payload={"fields": {}, "payment_mode": "direct_debit",
+                                       "payment_days": 30, "iban": IBAN, "bic": "BNPAFRPP",
+                                       "signature": PNG_URL}),
+        "delete": envelope(agent, seq=10, action="prospect-delete", restaurant=waiting,
+                           base_version=version(waiting), payload={}),
+        "last": envelope(agent, seq=11, action="visit", restaurant=client_restaurant,
+                         payload=visit_payload(report="après les refus")),
+    }  # fmt: skip
+    assert receive(agent, list(batch.values())) == ["received"] * len(batch)
+
+    integration.integrate()
+
+    assert states(*batch.values()) == ["quarantined"] * (len(batch) - 1) + ["integrated"]
+    reasons = {key: reason_of(item) for key, item in batch.items()}
+    assert reasons["name"] == (Reason.SCHEMA, _("the name does not match the envelope's fields"))
+    assert reasons["action"] == (
+        Reason.SCHEMA, _("unknown action %(action)s") % {"action": "teleport"}
+    )  # fmt: skip
+    assert reasons["kind"][0] == Reason.SCHEMA and "client" in reasons["kind"][1]
+    assert reasons["answer"] == (
+        Reason.RULES,
+        f"{_('Answers to the visit form')}: {_('An answer is not part of the visit form.')}",
+    )
+    assert reasons["phone"][0] == Reason.RULES
+    assert reasons["phone"][1].startswith(f"{_field_label('phone')}: ")
+    assert reasons["siret"][0] == Reason.RULES
+    assert reasons["siret"][1].startswith(f"{_field_label('siret')}: ")
+    assert reasons["signature"][0] == Reason.PAYMENT
+    assert _("Signature") in reasons["signature"][1]
+    assert reasons["bic"][0] == Reason.PAYMENT and "BIC" in reasons["bic"][1]
+    assert reasons["mandatory"][0] == Reason.RULES
+    assert _field_label("siret") in reasons["mandatory"][1]
+    assert reasons["delete"] == (
+        Reason.CONFLICT, _("a client creation is pending for this prospect: not deleted")
+    )  # fmt: skip
+    assert Restaurant.objects.filter(pk=waiting.pk).exists()
+    prospect.refresh_from_db()
+    assert prospect.siret == "" and not prospect.conversion_requests.exists()
+    assert list(Visit.objects.values_list("report", flat=True)) == ["après les refus"]
+
+
+def test_an_agent_who_lost_the_right_has_their_envelopes_quarantined(agent, client_restaurant):
+    item = envelope(agent, seq=1, action="visit", restaurant=client_restaurant,
+                    payload=visit_payload())  # fmt: skip
+    receive(agent, [item])
+    agent.groups.clear()
+
+    integration.integrate()
+
+    assert reason_of(item) == (Reason.RIGHTS, _("the agent may no longer use the field kit"))
+    assert not Visit.objects.exists()
 
 
 def test_a_reused_sequence_number_is_quarantined_not_applied(agent, client_restaurant):
