@@ -3,10 +3,12 @@ import json
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import F
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from field import services
+from field.devices import devices_with_waiting, format_numbers, missing_numbers
 from field.enums import EnvelopeState
 from field.envelopes import parse_time
 from field.models import (
@@ -42,7 +44,8 @@ class FieldSettingsAdmin(admin.ModelAdmin):
         (_("Drop folder"), {"fields": ("drop_folder", "drop_folder_minutes")}),
         (_("Rebuilding the offline data"), {"fields": ("rebuild_after_integration",
                                                        "rebuild_nightly")}),
-        (_("Notifications and logs"), {"fields": ("notification_emails", "log_retention_days")}),
+        (_("Notifications and logs"), {"fields": ("notification_emails", "held_device_hours",
+                                                  "log_retention_days")}),
     )  # fmt: skip
 
     def has_add_permission(self, request) -> bool:
@@ -178,11 +181,85 @@ class JournalEntryAdmin(ReadOnlyAdmin):
     date_hierarchy = "at"
 
 
+class WaitingFilter(admin.SimpleListFilter):
+    title = _("waiting envelopes")
+    parameter_name = "waiting"
+
+    def lookups(self, request, model_admin):
+        return (
+            ("held", _("Held by a missing number")),
+            ("pending", _("With envelopes waiting")),
+        )
+
+    def queryset(self, request, queryset):
+        if self.value() == "held":
+            return queryset.filter(first_pending_seq__gt=F("last_seq") + 1)
+        if self.value() == "pending":
+            return queryset.filter(pending_count__gt=0)
+        return queryset
+
+
 @admin.register(Device)
 class DeviceAdmin(ReadOnlyAdmin):
-    list_display = ("device", "agent", "last_seq", "first_seen_at", "last_seen_at")
-    search_fields = ("device", "agent__username")
+    """The agents' devices with their waiting envelopes. A device whose next number never came
+    (a lost file, a reset tablet) holds its later envelopes: "Give up the missing sequence
+    numbers" lets them be integrated (recorded on the device)."""
+
+    list_display = ("device", "agent", "last_seq", "pending", "oldest", "missing", "last_seen_at",
+                    "first_seen_at")  # fmt: skip
+    list_filter = (WaitingFilter,)
+    search_fields = ("device", "agent__username", "agent__last_name")
     list_select_related = ("agent",)
+    actions = ["give_up_missing_numbers"]
+    fields = ("device", "agent", "last_seq", "pending", "oldest", "missing", "skipped_list",
+              "first_seen_at", "last_seen_at")  # fmt: skip
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        return devices_with_waiting()
+
+    def has_manage_permission(self, request) -> bool:
+        return request.user.has_perm("field.manage_envelope")
+
+    @admin.display(description=_("waiting"), ordering="pending_count")
+    def pending(self, obj: Device) -> int:
+        return obj.pending_count
+
+    @admin.display(description=_("waiting since"), ordering="oldest_waiting")
+    def oldest(self, obj: Device):
+        return obj.oldest_waiting
+
+    @admin.display(description=_("missing numbers"))
+    def missing(self, obj: Device) -> str:
+        return format_numbers(missing_numbers(obj))
+
+    @admin.display(description=_("numbers given up"))
+    def skipped_list(self, obj: Device) -> str:
+        return "; ".join(
+            _("%(numbers)s by %(user)s on %(at)s")
+            % {
+                "numbers": ", ".join(str(seq) for seq in entry.get("seqs", [])),
+                "user": entry.get("by", ""),
+                "at": entry.get("at", "")[:16].replace("T", " "),
+            }
+            for entry in obj.skipped
+        )
+
+    @admin.action(
+        description=_("Give up the missing sequence numbers (the later envelopes are integrated)"),
+        permissions=["manage"],
+    )
+    def give_up_missing_numbers(self, request, queryset) -> None:
+        for device in queryset.order_by("pk"):
+            skipped = services.device_skip_gap(device=device, by=request.user)
+            if skipped:
+                messages.success(
+                    request,
+                    _("%(device)s: numbers %(numbers)s given up.")
+                    % {"device": device, "numbers": ", ".join(str(seq) for seq in skipped)},
+                )
+            else:
+                messages.info(request, _("%(device)s: no number is missing.") % {"device": device})
 
 
 @admin.register(Snapshot)

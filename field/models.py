@@ -89,6 +89,18 @@ class FieldSettings(SingletonModel, SettingsModel):
             "applied twice."
         ),
     )
+    held_device_hours = models.PositiveSmallIntegerField(
+        _("tell the admins of a device held for more than (hours)"),
+        null=True,
+        blank=True,
+        default=24,
+        validators=[MinValueValidator(1)],
+        help_text=_(
+            "Each night, the devices whose envelopes have been waiting longer than this (a "
+            "missing sequence number, an integration that does not run) are e-mailed to the "
+            "notification addresses. Empty: never."
+        ),
+    )
 
     class Meta:
         verbose_name = _("field kit settings")

@@ -1,8 +1,11 @@
 """Celery leaves of the field kit: ids in, a service or the pipeline called, safe to run twice.
 
-Faults of what lies across the network (the database, a drop folder on a mounted share) make a
-task run again later, with a growing delay: each of them may run twice without harm (a name is
-integrated once, a snapshot rebuilt twice is the same)."""
+Faults of what lies across the network (the database, a drop folder on a mounted share, the mail
+server) make a task run again later, with a growing delay: each of them may run twice without harm
+(a name is integrated once, a snapshot rebuilt twice is the same, an e-mail that failed was not
+sent)."""
+
+from smtplib import SMTPException
 
 from celery import shared_task
 from django.db import InterfaceError, OperationalError
@@ -83,3 +86,11 @@ def purge_logs() -> dict:
     before = timezone.now() - timedelta(days=field_settings.log_retention_days)
     purged.update(dropfolder.drop_files_purge(before=before, folder=field_settings.drop_folder))
     return purged
+
+
+@shared_task(autoretry_for=(*DATABASE_FAULTS, SMTPException, OSError), **RETRIES)
+def check_held_devices() -> int:
+    """Nightly: e-mail the admins the devices whose envelopes have waited too long."""
+    from field import devices
+
+    return len(devices.held_devices_notify().devices)

@@ -165,3 +165,95 @@ def test_an_integrated_envelope_cannot_be_edited(client, admin_user, agent, clie
     assert b'name="entity_id"' not in page.content
     stored.refresh_from_db()
     assert (stored.entity_id, stored.fixed_at) == (client_restaurant.pk, None)
+
+
+# --- Devices: waiting envelopes, giving up missing numbers -------------------------------------
+
+
+def _held_device(agent, client_restaurant, *, seqs=(3, 4), received_hours_ago=0):
+    """A device whose numbers 1 and 2 never came: its envelopes 3 and 4 wait."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    items = [envelope(agent, seq=seq, action="visit", restaurant=client_restaurant,
+                      payload=visit_payload(report=f"n°{seq}")) for seq in seqs]  # fmt: skip
+    services.envelopes_receive(agent=agent, items=items, schedule=False)
+    integration.integrate(notify=False)
+    Envelope.objects.update(received_at=timezone.now() - timedelta(hours=received_hours_ago))
+    return Envelope.objects.first().device
+
+
+def test_the_device_list_shows_waiting_envelopes_and_missing_numbers(
+    client, admin_user, agent, client_restaurant, django_assert_max_num_queries
+):
+    from field.models import Device
+
+    device = _held_device(agent, client_restaurant)
+    Device.objects.create(agent=agent, device="devffff01", last_seq=7)
+    client.force_login(admin_user)
+
+    with django_assert_max_num_queries(12):
+        response = client.get(reverse("admin:field_device_changelist"), {"waiting": "held"})
+
+    rows = response.context["cl"].result_list
+    assert [(row.device, row.pending_count, row.first_pending_seq) for row in rows] == [
+        (device.device, 2, 3)
+    ]
+    content = response.content.decode()
+    assert '<td class="field-missing">1-2</td>' in content
+    assert '<td class="field-pending">2</td>' in content
+
+
+def test_the_device_list_takes_as_many_queries_for_one_device_as_for_three(
+    client, admin_user, make_user, django_assert_max_num_queries
+):
+    from field.models import Device
+
+    client.force_login(admin_user)
+    url = reverse("admin:field_device_changelist")
+    Device.objects.create(agent=admin_user, device="dev000001")
+    client.get(url)
+    with django_assert_max_num_queries(12) as one:
+        client.get(url)
+    for n in range(2, 4):
+        Device.objects.create(agent=make_user(username=f"agent{n}"), device=f"dev00000{n}")
+
+    with django_assert_max_num_queries(len(one)):
+        response = client.get(url)
+
+    assert len(response.context["cl"].result_list) == 3
+
+
+def test_direction_gives_up_the_missing_numbers_of_a_device_and_the_rest_is_integrated(
+    client, direction, agent, client_restaurant, django_capture_on_commit_callbacks
+):
+    device = _held_device(agent, client_restaurant)
+    assert set(Envelope.objects.values_list("state", flat=True)) == {"pending"}
+    client.force_login(direction)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            reverse("admin:field_device_changelist"),
+            {"action": "give_up_missing_numbers", "_selected_action": [device.pk]},
+            follow=True,
+        )
+
+    device.refresh_from_db()
+    assert device.last_seq == 4
+    [entry] = device.skipped
+    assert (entry["seqs"], entry["by"]) == ([1, 2], direction.username)
+    assert set(Envelope.objects.values_list("state", flat=True)) == {"integrated"}
+    assert sorted(Visit.objects.values_list("report", flat=True)) == ["n°3", "n°4"]
+    assert "1, 2" in response.content.decode()
+
+
+def test_an_agent_cannot_give_up_numbers(client, agent, client_restaurant):
+    device = _held_device(agent, client_restaurant)
+    client.force_login(agent)
+
+    client.post(reverse("admin:field_device_changelist"),
+                {"action": "give_up_missing_numbers", "_selected_action": [device.pk]})  # fmt: skip
+
+    device.refresh_from_db()
+    assert (device.last_seq, device.skipped) == (0, [])

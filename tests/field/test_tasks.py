@@ -172,3 +172,94 @@ def test_the_log_purge_shortens_the_drop_folders_old_entries(agent, client_resta
     # Shortened, still remembered: the file is not read again.
     assert dropfolder.drop_folder_read(folder=tmp_path).files == 0
     assert sorted(path.name for path in tmp_path.iterdir()) == ["kept.json", "recent.json"]
+
+
+# --- The nightly check of held devices ---------------------------------------------------------
+
+
+def _waiting(agent, client_restaurant, *, seqs, hours_ago: float):
+    from field import integration
+
+    items = [envelope(agent, seq=seq, action="visit", restaurant=client_restaurant,
+                      payload=visit_payload(report=f"n°{seq}")) for seq in seqs]  # fmt: skip
+    services.envelopes_receive(agent=agent, items=items, schedule=False)
+    integration.integrate(notify=False)
+    Envelope.objects.filter(name__in=[item["name"] for item in items]).update(
+        received_at=timezone.now() - timedelta(hours=hours_ago)
+    )
+
+
+def test_the_nightly_check_emails_the_admins_the_devices_held_too_long(
+    agent, colleague, client_restaurant, admins_notified, mailoutbox, lyon
+):
+    from tests.factories import RestaurantFactory
+
+    _settings(held_device_hours=24)
+    _waiting(agent, client_restaurant, seqs=(3, 4), hours_ago=30)  # numbers 1 and 2 never came
+    theirs = RestaurantFactory(client=True, zone=lyon, sales_agent=colleague)
+    _waiting(colleague, theirs, seqs=(1,), hours_ago=5)  # recent: not yet
+
+    assert tasks.check_held_devices.delay().get() == 1
+
+    [message] = mailoutbox
+    assert message.to == admins_notified
+    assert message.subject == "Kit terrain : 1 appareil(s) en attente depuis plus de 24 h"
+    assert "dev0a1b2c" in message.body
+    assert agent.get_display_name() in message.body
+    assert "2 envoi(s) en attente" in message.body
+    assert "numéros manquants 1-2" in message.body
+    assert "/admin/field/device/" in message.body
+
+
+def test_envelopes_waiting_with_no_number_missing_are_reported_too(
+    agent, client_restaurant, admins_notified, mailoutbox, monkeypatch
+):
+    from field import integration
+
+    _settings(held_device_hours=6)
+    # An integration that does not run (no worker): the first envelope waits, nothing missing.
+    monkeypatch.setattr(integration, "integrate", lambda **kwargs: integration.RunReport())
+    _waiting(agent, client_restaurant, seqs=(1,), hours_ago=7)
+
+    assert tasks.check_held_devices.delay().get() == 1
+
+    body = mailoutbox[0].body
+    assert "- dev0a1b2c" in body
+    assert ", numéros manquants" not in body
+
+
+@pytest.mark.parametrize("hours", [None, 48])
+def test_no_email_without_the_setting_or_below_its_hours(
+    agent, client_restaurant, admins_notified, mailoutbox, hours
+):
+    _settings(held_device_hours=hours)
+    _waiting(agent, client_restaurant, seqs=(2,), hours_ago=30)
+
+    assert tasks.check_held_devices.delay().get() == 0
+
+    assert mailoutbox == []
+
+
+def test_the_check_is_tried_again_when_the_mail_server_fails(
+    agent, client_restaurant, admins_notified, mailoutbox, monkeypatch
+):
+    from smtplib import SMTPServerDisconnected
+
+    from django.core.mail import EmailMessage
+
+    _settings(held_device_hours=1)
+    _waiting(agent, client_restaurant, seqs=(2,), hours_ago=3)
+    real, calls = EmailMessage.send, []
+
+    def down_once(message, *args, **kwargs):
+        calls.append(message.subject)
+        if len(calls) == 1:
+            raise SMTPServerDisconnected("Connection unexpectedly closed")
+        return real(message, *args, **kwargs)
+
+    monkeypatch.setattr(EmailMessage, "send", down_once)
+
+    assert tasks.check_held_devices.apply(throw=False).get() == 1
+
+    assert len(calls) == 2
+    assert len(mailoutbox) == 1
