@@ -25,41 +25,59 @@ class Rollback(Exception):
 
 @st.composite
 def scenarios(draw):
-    # Device a visits the client and edits the prospect; device b only visits. "bad" envelopes
-    # carry an unknown visit kind and must end quarantined.
+    # Device a visits the client and edits the prospect; device b visits too. "bad" envelopes
+    # carry an unknown visit kind, "foreign" ones visit a colleague's prospect: both must end
+    # quarantined.
     kinds = {
         DEVICES[0]: draw(st.lists(st.sampled_from(["visit", "update", "bad"]), min_size=1, max_size=6)),
-        DEVICES[1]: draw(st.lists(st.sampled_from(["visit", "bad"]), max_size=4)),
+        DEVICES[1]: draw(st.lists(st.sampled_from(["visit", "bad", "foreign"]), max_size=4)),
     }  # fmt: skip
     count = sum(len(k) for k in kinds.values())
     order = draw(st.permutations(range(count)))
     duplicates = draw(st.lists(st.integers(0, count - 1), max_size=4))
     positions = [draw(st.integers(0, count + i)) for i in range(len(duplicates))]
+    # (envelope number, where): the process dies before applying, after applying, or after the
+    # outcome and journal row are written, just before the commit.
+    crash = st.tuples(st.integers(1, count + 2), st.sampled_from(["before", "after", "decided"]))
+    crashes = draw(st.lists(crash, max_size=2, unique_by=lambda item: item[0]))
     return {
+        "crashes": crashes,
         "kinds": kinds,
         "order": order,
         "duplicates": list(zip(duplicates, positions, strict=True)),
         "batch": draw(st.integers(1, 4)),
-        "crashes": draw(st.lists(st.integers(1, count + 2), max_size=2, unique=True)),
         "withheld": draw(st.integers(0, min(2, count - 1))),
     }
 
 
 @pytest.fixture
 def crashing(monkeypatch):
-    """The appliers, counting their calls and failing like a lost database at given calls."""
-    state = {"calls": 0, "crash_at": set()}
+    """The appliers and the outcome's recording, counting the envelopes and failing like a lost
+    database at given ones, at a given point of their transaction."""
+    state = {"calls": 0, "crash_at": {}}
+
+    def crash(where: str) -> None:
+        if state["crash_at"].get(state["calls"]) == where:
+            raise OperationalError("connection lost")
+
     for action in ("visit", "prospect-update"):
         real = integration.APPLIERS[action]
 
         def wrapper(*args, real=real):
             state["calls"] += 1
+            crash("before")
             result = real(*args)
-            if state["calls"] in state["crash_at"]:
-                raise OperationalError("connection lost")
+            crash("after")
             return result
 
         monkeypatch.setitem(integration.APPLIERS, action, wrapper)
+    real_decide = integration.decide
+
+    def decide(*args, **kwargs):
+        real_decide(*args, **kwargs)
+        crash("decided")
+
+    monkeypatch.setattr(integration, "decide", decide)
     return state
 
 
@@ -67,18 +85,24 @@ def crashing(monkeypatch):
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])  # fmt: skip
 @given(scenario=scenarios())
 def test_duplicates_reorderings_and_crashes_end_in_the_ordered_state(
-    scenario, agent, client_restaurant, prospect, crashing
+    scenario, agent, client_restaurant, prospect, foreign, crashing
 ):
     try:
         with transaction.atomic():
-            _run(scenario, agent, client_restaurant, prospect, crashing)
+            _run(scenario, agent, client_restaurant, prospect, foreign, crashing)
             raise Rollback
     except Rollback:
         pass
 
 
-def _run(scenario, agent, client_restaurant, prospect, crashing):
-    crashing["calls"], crashing["crash_at"] = 0, set(scenario["crashes"])
+@pytest.fixture
+def foreign(colleague, lyon, restaurant_factory):
+    return restaurant_factory(name="Chez l'autre", zone=lyon, created_by=colleague,
+                              sales_agent=colleague)  # fmt: skip
+
+
+def _run(scenario, agent, client_restaurant, prospect, foreign, crashing):
+    crashing["calls"], crashing["crash_at"] = 0, dict(scenario["crashes"])
     base = version(prospect)
     items, expected_visits, expected_city, bad = [], [], prospect.city, set()
     for device, kinds in scenario["kinds"].items():
@@ -93,8 +117,9 @@ def _run(scenario, agent, client_restaurant, prospect, crashing):
                 report = f"{device}-{seq}"
                 payload = visit_payload(report=report, kind="?" if kind == "bad" else "visit")
                 item = envelope(agent, seq=seq, device=device, action="visit",
-                                restaurant=client_restaurant, payload=payload)  # fmt: skip
-                if kind == "bad":
+                                restaurant=foreign if kind == "foreign" else client_restaurant,
+                                payload=payload)  # fmt: skip
+                if kind in ("bad", "foreign"):
                     bad.add(item["name"])
                 else:
                     expected_visits.append(report)
@@ -115,7 +140,7 @@ def _run(scenario, agent, client_restaurant, prospect, crashing):
         _check_invariants()
 
     services.envelopes_receive(agent=agent, items=late, schedule=False)
-    crashing["crash_at"] = set()
+    crashing["crash_at"] = {}
     integration.integrate(notify=False)
     _check_invariants()
 
@@ -124,7 +149,13 @@ def _run(scenario, agent, client_restaurant, prospect, crashing):
     states = dict(Envelope.objects.values_list("name", "state"))
     assert states == {name: "quarantined" if name in bad else "integrated" for name in names}
     assert Counter(JournalEntry.objects.values_list("name", flat=True)) == Counter(names)
-    assert sorted(Visit.objects.values_list("report", flat=True)) == sorted(expected_visits)
+    # Each device's visits were applied once, in its sequence order.
+    applied = list(Visit.objects.order_by("id").values_list("report", flat=True))
+    assert sorted(applied) == sorted(expected_visits)
+    for device in DEVICES:
+        assert [r for r in applied if r.startswith(device)] == [
+            r for r in expected_visits if r.startswith(device)
+        ]
     assert Restaurant.objects.get(pk=prospect.pk).city == expected_city
 
 
