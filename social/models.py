@@ -296,6 +296,14 @@ class SocialSettings(SingletonModel, SettingsModel):
     late_after_minutes = models.PositiveSmallIntegerField(
         _("a publication is late after (minutes)"), default=10
     )
+    tripadvisor_monthly_calls = models.PositiveIntegerField(
+        _("TripAdvisor calls per month"),
+        default=5000,
+        help_text=_(
+            "The Content API's plan: 5,000 calls a month are free. The daily job shares what is "
+            "left over the days left, oldest-fetched locations first."
+        ),
+    )
     # The ROI formula (see docs/roi.md): value brought by the actions the platforms attribute to
     # the restaurant's profiles, against the contract's monthly price.
     default_average_ticket = models.DecimalField(
@@ -498,3 +506,21 @@ class SocialProfile(models.Model):
 
     def __str__(self) -> str:
         return str(self.restaurant)
+
+
+class ApiUsage(models.Model):
+    """Calls made to a platform with a monthly budget (TripAdvisor), per calendar month (UTC)."""
+
+    api = models.CharField(max_length=40)
+    month = models.DateField()
+    calls = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("API usage")
+        verbose_name_plural = _("API usage")
+        constraints = [
+            models.UniqueConstraint(fields=["api", "month"], name="social_api_usage_month")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.api} {self.month:%Y-%m}: {self.calls}"

@@ -15,8 +15,10 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import User
 from crm.enums import ActivityKind
 from crm.models import Activity, Restaurant
+from sales.enums import Network
 from sales.models import add_months, first_of_month
 from sales.selectors import terms_in_force
+from social import quotas
 from social.enums import AccountState, PostStatus, PublicationState, Sentiment, TaskState
 from social.metrics import CHARTS, METRICS
 from social.models import (
@@ -31,15 +33,45 @@ from social.models import (
     SocialSettings,
 )
 from social.posting import can_publish_to
+from social.providers import REVIEW_NETWORKS
 
 
-def fetchable_account_ids() -> list[int]:
-    """Every account the daily jobs call: all but those waiting for a reconnection."""
+def fetchable_accounts() -> list[tuple[int, str]]:
+    """(id, network) of every account the daily jobs call: all but those waiting for a
+    reconnection."""
     return list(
         SocialAccount.objects.exclude(state=AccountState.NEEDS_RECONNECT)
         .order_by("pk")
-        .values_list("pk", flat=True)
+        .values_list("pk", "network")
     )
+
+
+def fetchable_account_ids() -> list[int]:
+    return [pk for pk, _network in fetchable_accounts()]
+
+
+def reviews_due_accounts(*, now: dt.datetime | None = None) -> list[tuple[int, str]]:
+    """(id, network) of the accounts the daily review job fetches: the fetchable ones of the
+    networks that give reviews, except the TripAdvisor locations beyond what today's share of
+    the monthly call budget pays for (those fetched longest ago go first, so every location
+    comes round in turn)."""
+    from social.providers.tripadvisor import CALLS_PER_FETCH, monthly_calls
+
+    rows = [
+        (pk, network)
+        for pk, network in fetchable_accounts()
+        if network in REVIEW_NETWORKS and network != Network.TRIPADVISOR
+    ]
+    allowance = quotas.monthly_allowance_today(
+        quotas.TRIPADVISOR_MONTH, limit=monthly_calls(), now=now
+    )
+    tripadvisor = (
+        SocialAccount.objects.exclude(state=AccountState.NEEDS_RECONNECT)
+        .filter(network=Network.TRIPADVISOR)
+        .order_by(F("last_reviews_at").asc(nulls_first=True), "pk")
+        .values_list("pk", "network")[: allowance // CALLS_PER_FETCH]
+    )
+    return sorted(rows + list(tripadvisor))
 
 
 def restaurant_accounts(*, restaurant: Restaurant) -> list[SocialAccount]:

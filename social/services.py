@@ -229,24 +229,35 @@ def review_due_at(*, opened_at: dt.datetime, restaurant) -> dt.datetime:
     )
 
 
-def _open_task(review: Review, reason: str) -> ReviewTask | None:
-    """Open a task when the restaurant's contract includes review management, unless one is open
-    already (then it stays due as it was)."""
-    managed = restaurants_with_service(service="review_management").filter(
-        restaurant_id=review.restaurant_id
+def _manages_reviews(restaurant: Restaurant) -> bool:
+    """Whether the restaurant's contract in force includes review management."""
+    return (
+        restaurants_with_service(service="review_management")
+        .filter(restaurant_id=restaurant.pk)
+        .exists()
     )
-    if not managed.exists():
+
+
+def _open_task(
+    review: Review, reason: str, *, restaurant: Restaurant, managed: bool
+) -> ReviewTask | None:
+    """Open a task when the restaurant's contract includes review management (`managed`), unless
+    one is open already (then it stays due as it was)."""
+    if not managed:
         return None
     if ReviewTask.objects.filter(review=review, state=TaskState.OPEN).exists():
         return None
     now = timezone.now()
     return ReviewTask.objects.create(
         review=review,
-        assignee=review.restaurant.review_manager,
+        assignee=restaurant.review_manager,
         reason=reason,
         opened_at=now,
-        due_at=review_due_at(opened_at=now, restaurant=review.restaurant),
+        due_at=review_due_at(opened_at=now, restaurant=restaurant),
     )
+
+
+REVIEWS_OVERLAP = dt.timedelta(hours=1)
 
 
 @dataclass
@@ -265,7 +276,11 @@ def reviews_fetch(*, account: SocialAccount, full: bool = False) -> ReviewsOutco
     is stored as answered."""
     if not _ready(account):
         return ReviewsOutcome(skipped=True)
-    since = None if full else account.last_reviews_at
+    since = None
+    if not full and account.last_reviews_at:
+        # A review changed while the last fetch ran is older than its end: read a little
+        # further back (what was already seen comes back unchanged).
+        since = account.last_reviews_at - REVIEWS_OVERLAP
     try:
         remote = provider_for(account).fetch_reviews(since)
     except ConnectorError as error:
@@ -274,6 +289,8 @@ def reviews_fetch(*, account: SocialAccount, full: bool = False) -> ReviewsOutco
             raise
         return ReviewsOutcome(error=str(error), retry_at=getattr(error, "until", None))
     outcome = ReviewsOutcome()
+    restaurant = account.restaurant
+    managed = _manages_reviews(restaurant) if remote else False
     with transaction.atomic():
         existing = {
             review.external_id: review
@@ -287,10 +304,10 @@ def reviews_fetch(*, account: SocialAccount, full: bool = False) -> ReviewsOutco
                 review = _review_create(account, item)
                 outcome.new += 1
                 if not item.reply_text:
-                    _open_task(review, "new")
+                    _open_task(review, "new", restaurant=restaurant, managed=managed)
                 if review.rating is not None and review.rating <= 2:
                     crm_services.activity_record(
-                        restaurant=account.restaurant,
+                        restaurant=restaurant,
                         by=None,
                         subject=_("Negative review on %(network)s (%(rating)s/5) by %(author)s")
                         % {
@@ -303,7 +320,7 @@ def reviews_fetch(*, account: SocialAccount, full: bool = False) -> ReviewsOutco
             elif _review_update(review, item):
                 outcome.changed += 1
                 if not item.reply_text or item.updated_at > (review.replied_at or item.updated_at):
-                    _open_task(review, "changed")
+                    _open_task(review, "changed", restaurant=restaurant, managed=managed)
             else:
                 outcome.unchanged += 1
         _record_success(account, "last_reviews_at")

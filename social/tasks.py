@@ -1,18 +1,31 @@
 """Celery leaves of the social desk: ids in, a service call, retries with backoff on network
-faults. Eagerly (the embedded default) a failure is recorded instead of retried in the request."""
+faults. Eagerly (the embedded default) a failure is recorded instead of retried in the request.
+No task keeps a result: nothing reads them, and 10,000 fetches a day would fill the backend."""
 
 import datetime as dt
+from collections import defaultdict
 
 from celery import shared_task
 from django.utils import timezone
 
 from comadvisor.connectors import RetryLater
-from social import services
+from sales.enums import Network
+from social import quotas, services
 from social.models import SocialAccount
-from social.selectors import fetchable_account_ids
+from social.providers.tripadvisor import CALLS_PER_FETCH
+from social.selectors import fetchable_accounts, reviews_due_accounts
 
 # A rate limit longer than this is left to the next daily run.
 RATE_LIMIT_RETRY_WITHIN = dt.timedelta(hours=6)
+
+# Per network, the call budget its fetch draws on and the calls one account's fetch makes there.
+# The daily jobs release these accounts at the budget's pace: a fetch that had to wait for its
+# turn would hold a worker process asleep, and the other networks' fetches would queue behind it.
+METRICS_PACE = {Network.GOOGLE: (quotas.GOOGLE_PERFORMANCE, 1)}
+REVIEWS_PACE = {
+    Network.GOOGLE: (quotas.GOOGLE_BUSINESS, 1),
+    Network.TRIPADVISOR: (quotas.TRIPADVISOR, CALLS_PER_FETCH),
+}
 
 
 def _after_rate_limit(task, retry_at: dt.datetime | None) -> None:
@@ -24,7 +37,21 @@ def _after_rate_limit(task, retry_at: dt.datetime | None) -> None:
         raise task.retry(countdown=max(1, int(wait.total_seconds()) + 1))
 
 
-@shared_task(bind=True, max_retries=5, acks_late=True)
+def fan_out(task, rows: list[tuple[int, str]], pace: dict) -> int:
+    """Queue `task` for each (account id, network): at once, or for the paced networks one after
+    the other at their budget's steady rate (social.quotas.pacing)."""
+    offsets: dict[str, float] = defaultdict(float)
+    for account_id, network in rows:
+        countdown = None
+        if network in pace:
+            budget, calls = pace[network]
+            countdown = offsets[network] or None
+            offsets[network] += quotas.pacing(budget, calls)
+        task.apply_async((account_id,), countdown=countdown)
+    return len(rows)
+
+
+@shared_task(bind=True, max_retries=5, acks_late=True, ignore_result=True)
 def fetch_account_metrics(self, account_id: int) -> int:
     account = SocialAccount.objects.select_related("restaurant").get(pk=account_id)
     try:
@@ -37,7 +64,7 @@ def fetch_account_metrics(self, account_id: int) -> int:
     return outcome.stored
 
 
-@shared_task(bind=True, max_retries=5, acks_late=True)
+@shared_task(bind=True, max_retries=5, acks_late=True, ignore_result=True)
 def fetch_account_reviews(self, account_id: int) -> int:
     account = SocialAccount.objects.select_related("restaurant").get(pk=account_id)
     try:
@@ -50,31 +77,27 @@ def fetch_account_reviews(self, account_id: int) -> int:
     return outcome.new + outcome.changed
 
 
-@shared_task
+@shared_task(ignore_result=True)
 def fetch_metrics() -> int:
     """Daily: one task per account, so the worker's concurrency spreads the calls."""
-    ids = fetchable_account_ids()
-    for account_id in ids:
-        fetch_account_metrics.delay(account_id)
-    return len(ids)
+    return fan_out(fetch_account_metrics, fetchable_accounts(), METRICS_PACE)
 
 
-@shared_task
+@shared_task(ignore_result=True)
 def fetch_reviews() -> int:
-    ids = fetchable_account_ids()
-    for account_id in ids:
-        fetch_account_reviews.delay(account_id)
-    return len(ids)
+    """Daily: one task per account of a network with reviews (TripAdvisor: as many locations as
+    the monthly call budget pays for today)."""
+    return fan_out(fetch_account_reviews, reviews_due_accounts(), REVIEWS_PACE)
 
 
-@shared_task(acks_late=True)
+@shared_task(acks_late=True, ignore_result=True)
 def publish_publication(publication_id: int) -> str:
     """One publication. No Celery retry: a failure that can be retried is put back in the queue
     with its next attempt time, which the every-minute job honours."""
     return services.publication_publish(publication_id=publication_id)
 
 
-@shared_task
+@shared_task(ignore_result=True)
 def publish_due_posts() -> int:
     """Every minute: put interrupted publications back in the queue, then publish what is due.
     Each publication is claimed by one conditional UPDATE, so overlapping runs are harmless."""

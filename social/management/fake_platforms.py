@@ -1,8 +1,19 @@
 """A stand-in for the Graph API, the two Google Business Profile APIs and the TripAdvisor Content
 API, served on loopback for the benchmark: the paths, parameters and response shapes the
 connectors use (SOCIAL_APIS.md), a fixed latency per call, deterministic data per account, and
-the platforms' quotas enforced as they would be (Google answers 429 past 300 calls in a minute
-per API, TripAdvisor past 50 a second; Meta reports its usage headers and answers #4 at 100 %).
+the platforms' quotas enforced as they are:
+
+- Google answers 429 past 300 calls in any minute per API (the project's quota);
+- TripAdvisor answers 429 past 50 calls in any second;
+- Graph, called with Page tokens, applies its business-use-case limit per Page: 4,800 calls in 24
+  hours per engaged user of the Page (Instagram: per impression of the account), reported in
+  X-Business-Use-Case-Usage and answered with #80001 (#80002 for Instagram) once spent. Page
+  tokens are not under the app-level limit, so no X-App-Usage is sent.
+
+The data lies on a fixed timeline: reviews were written at moments before the server's start
+(`now`), and only those written (or edited, or answered) `hold_back` before the moment of the
+call are served. The benchmark serves the first fetch a day held back, then serves everything:
+the daily fetch finds a day of new and edited reviews, as a real daily run would.
 
 It counts every call per API, so the benchmark can show the quotas were kept.
 """
@@ -23,12 +34,22 @@ GOOGLE_BUSINESS = "google-business"
 TRIPADVISOR = "tripadvisor"
 TRIPADVISOR_PREFIX = "/tripadvisor/api/v1"
 
-# (calls, seconds) the platforms allow; Meta's app budget is 200 calls an hour per app user.
+# (calls, seconds) the platforms allow per API.
 QUOTAS = {GOOGLE_PERFORMANCE: (300, 60.0), GOOGLE_BUSINESS: (300, 60.0), TRIPADVISOR: (50, 1.0)}
-META_APP_USERS = 1000
-META_APP_CALLS_PER_HOUR = 200 * META_APP_USERS
-# Pages: 4,800 calls a day per engaged user; a small restaurant's page counts about 50.
-META_PAGE_CALLS_PER_DAY = 4800 * 50
+# Graph's business-use-case limit of a Page token: calls in 24 hours per engaged user of the Page
+# (per impression for an Instagram account).
+META_CALLS_PER_UNIT = 4800
+META_WINDOW = 24 * 3600.0
+# A small restaurant's Page: this many engaged users a day; its Instagram account: impressions.
+PAGE_ENGAGED_USERS = (5, 150)
+INSTAGRAM_IMPRESSIONS = (200, 5000)
+# The benchmark numbers Instagram accounts 4..., Pages 3... (a real Graph knows the node's type).
+INSTAGRAM_PREFIX = "4"
+# Reviews per Google location, written over the last HISTORY_DAYS days; the share of locations
+# where one review was edited during the last day.
+GOOGLE_REVIEWS = (5, 60)
+HISTORY_DAYS = 700
+EDITED_SHARE = 0.03
 
 NAMES = ["Camille", "Julien", "Sophie", "Lucas", "Emma", "Hugo", "Chloé", "Nathan", "Olivia", "Tom"]
 COMMENTS = {
@@ -43,7 +64,8 @@ STARS = {1: "ONE", 2: "TWO", 3: "THREE", 4: "FOUR", 5: "FIVE"}
 
 @dataclass
 class Traffic:
-    """Every call's time per API, the answers refused for quota, the peak of parallel calls."""
+    """Every call's time per API, the answers refused for quota, the server errors, the highest
+    share of a Page's 24-hour budget used, the peak of parallel calls."""
 
     calls: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
     refused: dict[str, int] = field(default_factory=lambda: defaultdict(int))
@@ -64,13 +86,17 @@ class Traffic:
 
 
 class FakePlatforms:
-    def __init__(self, *, latency: float = 0.15, today: dt.date | None = None) -> None:
+    def __init__(self, *, latency: float = 0.15, now: dt.datetime | None = None) -> None:
         self.latency = latency
-        self.today = today or dt.date.today()
+        self.now = (now or dt.datetime.now(dt.UTC)).replace(microsecond=0)
+        self.today = self.now.date()
+        self._started = time.monotonic()
+        # What was written, edited or answered less than this before a call is not served yet.
+        self.hold_back = dt.timedelta()
         self.traffic = Traffic()
         self._lock = threading.Lock()
         self._recent: dict[str, deque] = defaultdict(deque)
-        self._page_calls: dict[str, int] = defaultdict(int)
+        self._node_calls: dict[str, deque] = defaultdict(deque)
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -108,28 +134,47 @@ class FakePlatforms:
             self.traffic.calls[api].append(now)
             self.traffic.in_flight += 1
             self.traffic.peak_in_flight = max(self.traffic.peak_in_flight, self.traffic.in_flight)
+            if api not in QUOTAS:
+                return True
+            limit, window = QUOTAS[api]
             recent = self._recent[api]
-            recent.append(now)
-            window = QUOTAS.get(api, (0, 3600.0))[1]
             while recent and now - recent[0] >= window:
                 recent.popleft()
-            if api in QUOTAS and len(recent) > QUOTAS[api][0]:
+            if len(recent) >= limit:
                 self.traffic.refused[api] += 1
                 return False
+            recent.append(now)
             return True
 
     def leave(self) -> None:
         with self._lock:
             self.traffic.in_flight -= 1
 
-    def meta_usage(self, node: str) -> tuple[float, float]:
-        """(app usage, this page's usage) in percent after one more call."""
+    def meta_budget(self, node: str) -> int:
+        """The node's calls in 24 hours: 4,800 per engaged user (Page) or impression
+        (Instagram)."""
+        if node.startswith(INSTAGRAM_PREFIX):
+            low, high = INSTAGRAM_IMPRESSIONS
+        else:
+            low, high = PAGE_ENGAGED_USERS
+        return META_CALLS_PER_UNIT * self.number(node, "engaged", low=low, high=high)
+
+    def meta_usage(self, node: str) -> tuple[bool, float]:
+        """(allowed, the node's share in percent of its 24-hour budget after this call): once
+        the budget is spent, calls are refused."""
+        now = time.time()
         with self._lock:
-            self._page_calls[node] += 1
-            app = 100.0 * len(self._recent[GRAPH]) / META_APP_CALLS_PER_HOUR
-            page = 100.0 * self._page_calls[node] / META_PAGE_CALLS_PER_DAY
-            self.traffic.meta_usage_peak = max(self.traffic.meta_usage_peak, app, page)
-        return app, page
+            calls = self._node_calls[node]
+            while calls and now - calls[0] >= META_WINDOW:
+                calls.popleft()
+            budget = self.meta_budget(node)
+            if len(calls) >= budget:
+                self.traffic.refused[GRAPH] += 1
+                return False, 100.0
+            calls.append(now)
+            usage = 100.0 * len(calls) / budget
+            self.traffic.meta_usage_peak = max(self.traffic.meta_usage_peak, usage)
+        return True, usage
 
     def error(self, api: str) -> None:
         with self._lock:
@@ -141,29 +186,52 @@ class FakePlatforms:
     def number(*key: object, low: int, high: int) -> int:
         return random.Random(":".join(map(str, key))).randint(low, high)
 
+    def clock(self) -> dt.datetime:
+        """The platforms' time: `now` at the start, then running."""
+        return self.now + dt.timedelta(seconds=time.monotonic() - self._started)
+
+    def _served(self, moment: dt.datetime) -> bool:
+        return moment <= self.clock() - self.hold_back
+
+    @staticmethod
+    def _stamp(moment: dt.datetime) -> str:
+        return moment.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
+
     def google_reviews(self, location: str) -> list[dict]:
-        count = self.number(location, "reviews", low=5, high=60)
+        """The location's reviews served now, newest change first (Google's default order)."""
+        low, high = GOOGLE_REVIEWS
+        count = self.number(location, "reviews", low=low, high=high)
+        edited = random.Random(f"{location}:edited").random() < EDITED_SHARE
         reviews = []
         for index in range(count):
             rng = random.Random(f"{location}:{index}")
             rating = rng.choices([5, 4, 3, 2, 1], weights=[50, 25, 10, 8, 7])[0]
-            written = dt.datetime.combine(
-                self.today - dt.timedelta(days=rng.randint(1, 700)), dt.time(12), dt.UTC
-            )
+            written = self.now - dt.timedelta(seconds=rng.uniform(0, HISTORY_DAYS * 86400))
+            if not self._served(written):
+                continue
+            updated = written
+            comment = rng.choice(COMMENTS[rating])
+            if edited and index == 0:
+                # The reviewer changed their mind during the last day.
+                edit = self.now - dt.timedelta(seconds=rng.uniform(0, 86400))
+                if edit > written and self._served(edit):
+                    rating = max(1, rating - 2)
+                    comment = rng.choice(COMMENTS[rating])
+                    updated = edit
             review = {
                 "name": f"{location}/reviews/r{index}",
                 "reviewId": f"r{index}",
                 "reviewer": {"displayName": rng.choice(NAMES), "isAnonymous": False},
                 "starRating": STARS[rating],
-                "comment": rng.choice(COMMENTS[rating]),
-                "createTime": written.isoformat().replace("+00:00", "Z"),
-                "updateTime": written.isoformat().replace("+00:00", "Z"),
+                "comment": comment,
+                "createTime": self._stamp(written),
+                "updateTime": self._stamp(updated),
             }
-            if rng.random() < 0.6:
-                replied = written + dt.timedelta(hours=rng.randint(2, 48))
+            replied = written + dt.timedelta(hours=rng.randint(2, 48))
+            if rng.random() < 0.6 and self._served(replied):
                 review["reviewReply"] = {
                     "comment": "Merci pour votre avis !",
-                    "updateTime": replied.isoformat().replace("+00:00", "Z"),
+                    "updateTime": self._stamp(replied),
                 }
             reviews.append(review)
         return sorted(reviews, key=lambda review: review["updateTime"], reverse=True)
@@ -275,29 +343,34 @@ class _Handler(BaseHTTPRequestHandler):
             )
             return
         node, edge = parts[1], (parts[2] if len(parts) > 2 else "")
-        app, page = self.platforms.meta_usage(node)
+        allowed, usage = self.platforms.meta_usage(node)
+        instagram = node.startswith(INSTAGRAM_PREFIX)
         headers = {
-            "X-App-Usage": json.dumps(
-                {"call_count": round(app), "total_cputime": round(app), "total_time": round(app)}
-            ),
             "X-Business-Use-Case-Usage": json.dumps(
                 {
                     node: [
                         {
-                            "type": "pages",
-                            "call_count": round(page),
-                            "total_cputime": round(page),
-                            "total_time": round(page),
-                            "estimated_time_to_regain_access": 0,
+                            "type": "instagram" if instagram else "pages",
+                            "call_count": round(usage),
+                            "total_cputime": round(usage),
+                            "total_time": round(usage),
+                            "estimated_time_to_regain_access": 0 if allowed else 60,
                         }
                     ]
                 }
             ),
         }
-        if app >= 100:
+        if not allowed:
+            code = 80002 if instagram else 80001
             self._answer(
                 400,
-                {"error": {"message": "(#4) Application request limit reached", "code": 4}},
+                {
+                    "error": {
+                        "message": "There have been too many calls to this account.",
+                        "type": "OAuthException",
+                        "code": code,
+                    }
+                },
                 headers,
             )
             return

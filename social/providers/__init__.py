@@ -18,6 +18,7 @@ from comadvisor.connectors import NeedsReconnect, Permanent, RateLimited, RetryL
 from sales.enums import Network
 
 __all__ = [
+    "REVIEW_NETWORKS",
     "MetricValue",
     "MetricsResult",
     "NeedsReconnect",
@@ -105,6 +106,10 @@ class Provider:
         so a retry after a timeout finds the post (or the Instagram container) instead of
         creating a second one."""
         raise Permanent("this network has no publishing endpoint")
+
+
+# The networks that give reviews (Instagram has none): the daily review job calls only these.
+REVIEW_NETWORKS = frozenset({Network.FACEBOOK, Network.GOOGLE, Network.TRIPADVISOR})
 
 
 def replies_through_api(network: str) -> bool:

@@ -34,6 +34,7 @@ from social.providers import (
     PostContent,
     Provider,
     Published,
+    RateLimited,
     RemoteReview,
     RetryLater,
 )
@@ -90,13 +91,19 @@ def build_v4(*, credentials=None, http=None):
 
 def execute(request, *budgets: str):
     """Run one request once the call budgets `budgets` (social.quotas) allow it; every failure
-    comes out as a connector outcome."""
+    comes out as a connector outcome. When Google refuses it for quota all the same (429), the
+    budgets are paused for every worker until Google's retry time: the quota is the project's,
+    so the next account would be refused too."""
     for budget in budgets:
         quotas.acquire(budget)
     try:
         return request.execute(num_retries=0)
     except HttpError as error:
-        raise google_outcome(error) from error
+        outcome = google_outcome(error)
+        if isinstance(outcome, RateLimited):
+            for budget in budgets:
+                quotas.pause(budget, outcome.until)
+        raise outcome from error
     except RefreshError as error:
         raise NeedsReconnect("Google refused to refresh the access token") from error
     except (TransportError, httplib2.HttpLib2Error, OSError) as error:

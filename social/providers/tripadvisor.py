@@ -28,8 +28,17 @@ from social.providers import (
 )
 
 LANGUAGES = ("fr", "en")
+# Calls one location's review fetch makes (one per language).
+CALLS_PER_FETCH = len(LANGUAGES)
 TIMEOUT = 30
 RATE_LIMIT_WAIT = dt.timedelta(minutes=1)
+
+
+def monthly_calls() -> int:
+    """The plan's calls per month (admin setting)."""
+    from social.models import SocialSettings
+
+    return SocialSettings.load().tripadvisor_monthly_calls
 
 
 def _parse_time(value: str | None) -> dt.datetime | None:
@@ -87,6 +96,7 @@ class TripadvisorProvider(Provider):
             raise NeedsReconnect("no TripAdvisor API key configured")
         url = f"{settings.TRIPADVISOR_API_URL.rstrip('/')}{path}"
         quotas.acquire(quotas.TRIPADVISOR)
+        quotas.monthly_take(quotas.TRIPADVISOR_MONTH, limit=monthly_calls())
         try:
             response = self.session.get(
                 url,
@@ -97,7 +107,11 @@ class TripadvisorProvider(Provider):
         except requests.RequestException as error:
             raise RetryLater(f"network error: {type(error).__name__}") from error
         if response.status_code >= 400:
-            raise classify(response)
+            error = classify(response)
+            if isinstance(error, RateLimited):
+                # The key's rate is the company's: every worker waits, not only this account.
+                quotas.pause(quotas.TRIPADVISOR, error.until)
+            raise error
         try:
             body = response.json()
         except ValueError as error:
@@ -107,8 +121,10 @@ class TripadvisorProvider(Provider):
         return body
 
     def fetch_reviews(self, since: dt.datetime | None) -> list[RemoteReview]:
-        """The latest reviews in each language, merged by id, newest first; only those published
-        after `since` when given. Not storable (TripAdvisor's terms)."""
+        """The latest reviews in each language, merged by id, newest first. All of them whatever
+        `since`: the API gives at most five per language, and an edited review keeps its
+        published date (there is no update time), so only reading them again notices the edit.
+        Not storable (TripAdvisor's terms)."""
         location_id = self.account.external_id
         reviews: dict[str, RemoteReview] = {}
         for language in LANGUAGES:
@@ -117,8 +133,6 @@ class TripadvisorProvider(Provider):
                 review_id = str(item.get("id") or "")
                 written = _parse_time(item.get("published_date"))
                 if not review_id or written is None or review_id in reviews:
-                    continue
-                if since and written < since:
                     continue
                 rating = item.get("rating")
                 reviews[review_id] = RemoteReview(

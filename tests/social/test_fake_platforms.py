@@ -26,7 +26,7 @@ GOOGLE_CREDENTIALS = json.dumps(
 
 @pytest.fixture
 def platforms(settings):
-    server = FakePlatforms(latency=0, today=dt.date(2026, 11, 20))
+    server = FakePlatforms(latency=0, now=dt.datetime(2026, 11, 20, 9, tzinfo=dt.UTC))
     server.start()
     for name, value in server.urls.items():
         setattr(settings, name, value)
@@ -69,7 +69,9 @@ def test_the_connectors_read_metrics_and_reviews_from_it(platforms, restaurant_f
     assert len(traffic.calls[fake_platforms.GOOGLE_PERFORMANCE]) == 1
     assert len(traffic.calls[fake_platforms.TRIPADVISOR]) == 2
     assert not traffic.errors and not traffic.refused
-    assert 0 < traffic.meta_usage_peak < 1
+    # Page tokens are limited per Page: 4,800 calls a day per engaged user, so a few calls use a
+    # tiny share of it.
+    assert 0 < traffic.meta_usage_peak < 0.1
 
 
 def test_google_reviews_come_in_pages_of_fifty(platforms, restaurant_factory, monkeypatch):
@@ -114,3 +116,54 @@ def test_busiest_counts_a_sliding_window():
     traffic.calls["api"] = [0.0, 0.5, 59.9, 60.0, 60.1, 200.0]
     assert traffic.busiest("api", 60) == 4
     assert traffic.busiest("api", 1) == 3
+
+
+def test_graph_limits_each_page_to_its_daily_budget(platforms, restaurant_factory, monkeypatch):
+    monkeypatch.setattr(fake_platforms, "PAGE_ENGAGED_USERS", (1, 1))
+    monkeypatch.setattr(fake_platforms, "META_CALLS_PER_UNIT", 2)
+    base = platforms.urls["GRAPH_API_URL"]
+    answers = [
+        requests.get(f"{base}/v26.0/3001", params={"access_token": "t"}, timeout=5)
+        for _ in range(3)
+    ]
+    other = requests.get(f"{base}/v26.0/3002", params={"access_token": "t"}, timeout=5)
+
+    assert [answer.status_code for answer in answers] == [200, 200, 400]
+    assert answers[2].json()["error"]["code"] == 80001
+    usage = json.loads(answers[1].headers["X-Business-Use-Case-Usage"])
+    assert usage["3001"][0]["call_count"] == 100 and usage["3001"][0]["type"] == "pages"
+    assert "X-App-Usage" not in answers[1].headers
+    assert other.status_code == 200
+    assert platforms.traffic.refused[fake_platforms.GRAPH] == 1
+    # The connector reads #80001 as a rate limit of that Page.
+    facebook = provider_for(
+        _account(restaurant_factory(), Network.FACEBOOK, "3001", json.dumps({"access_token": "t"}))
+    )
+    with pytest.raises(RateLimited):
+        facebook.fetch_metrics(dt.date(2026, 11, 18), dt.date(2026, 11, 19))
+
+
+def test_what_the_last_day_brought_is_served_only_once_held_back_no_more(platforms):
+    locations = [f"accounts/1/locations/{n}" for n in range(400)]
+    platforms.hold_back = dt.timedelta(days=1)
+    before = {name: platforms.google_reviews(name) for name in locations}
+    platforms.hold_back = dt.timedelta()
+    after = {name: platforms.google_reviews(name) for name in locations}
+
+    new = sum(len(after[name]) - len(before[name]) for name in locations)
+    edited = [
+        name
+        for name in locations
+        if any(
+            old["name"] == fresh["name"] and old["starRating"] != fresh["starRating"]
+            for old in before[name]
+            for fresh in after[name]
+        )
+    ]
+    day_ago = (platforms.now - dt.timedelta(days=1)).isoformat().replace("+00:00", "Z")
+    assert new > 0 and edited
+    for name in locations:
+        assert all(review["updateTime"] <= day_ago for review in before[name])
+    for name in edited:
+        # The edited review comes first: Google orders by last change.
+        assert after[name][0]["updateTime"] > day_ago

@@ -6,7 +6,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
-from django.utils import translation
+from django.utils import timezone, translation
 from responses import matchers
 
 from sales.enums import Network
@@ -123,13 +123,100 @@ def test_fetch_reviews_merges_french_and_english_and_is_not_storable(account, ap
     ]
 
 
-def test_fetch_reviews_keeps_only_those_since(account, api):
+def test_fetch_reviews_gives_every_review_whatever_since(account, api):
     add(api, "reviews_fr", language="fr")
     add(api, "reviews_en", language="en")
 
     reviews = TripadvisorProvider(account).fetch_reviews(dt.datetime(2026, 2, 20, tzinfo=dt.UTC))
 
-    assert [r.external_id for r in reviews] == ["1002233445", "1002100000"]
+    # Even the one published before `since`: an edited review keeps its published date.
+    assert [r.external_id for r in reviews] == ["1002233445", "1002100000", "1001998877"]
+
+
+def test_a_review_edited_on_tripadvisor_is_noticed_by_the_next_daily_fetch(
+    account, bistro, review_manager
+):
+    from social import services
+    from social.models import ReviewTask
+
+    account.restaurant = bistro
+    account.save()
+    edited = recording("reviews_fr")
+    edited["body"]["data"][1] = edited["body"]["data"][1] | {
+        "rating": 1,
+        "text": "Plat froid, attente d'une heure.",
+    }
+    with strict_requests() as rsps:
+        add(rsps, "reviews_fr", language="fr")
+        add(rsps, "reviews_en", language="en")
+        services.reviews_fetch(account=account)
+    services.review_mark_answered(
+        review=account.reviews.get(external_id="1001998877"), by=review_manager
+    )
+    with strict_requests() as rsps:
+        recorded.add(rsps, "GET", REVIEWS, edited, language="fr")
+        add(rsps, "reviews_en", language="en")
+        account.refresh_from_db()
+        outcome = services.reviews_fetch(account=account)
+
+    assert (outcome.new, outcome.changed, outcome.unchanged) == (0, 1, 2)
+    review = account.reviews.get(external_id="1001998877")
+    assert (review.rating, review.text) == (1, "")
+    tasks = ReviewTask.objects.filter(review=review).order_by("pk")
+    assert [(task.reason, task.state) for task in tasks] == [
+        ("new", "answered"),
+        ("changed", "open"),
+    ]
+
+
+def test_every_call_draws_on_the_rate_budget_and_the_monthly_one(account, api, monkeypatch):
+    from social import quotas
+
+    taken = []
+    monkeypatch.setattr(quotas, "acquire", taken.append)
+    add(api, "reviews_fr", language="fr")
+    add(api, "reviews_en", language="en")
+
+    TripadvisorProvider(account).fetch_reviews(None)
+
+    assert taken == [quotas.TRIPADVISOR, quotas.TRIPADVISOR]
+    assert quotas.monthly_used(quotas.TRIPADVISOR_MONTH) == 2
+
+
+def test_once_the_monthly_budget_is_spent_no_call_is_made(account, api):
+    from social import quotas
+    from social.models import SocialSettings
+
+    config = SocialSettings.load()
+    config.tripadvisor_monthly_calls = 3
+    config.save()
+    add(api, "reviews_fr", language="fr")
+    add(api, "reviews_en", language="en")
+    TripadvisorProvider(account).fetch_reviews(None)
+    add(api, "reviews_fr", language="fr")
+
+    with pytest.raises(quotas.BudgetExhausted) as raised:
+        TripadvisorProvider(account).fetch_reviews(None)
+
+    # The third call was made; the fourth never left (strict_requests: every answer was used).
+    assert quotas.monthly_used(quotas.TRIPADVISOR_MONTH) == 3
+    assert raised.value.until.day == 1 and raised.value.until > timezone.now()
+
+
+def test_a_429_pauses_the_key_for_every_location(account, api, restaurant_factory):
+    from social import quotas
+
+    add(api, "error_429")
+    with pytest.raises(RateLimited):
+        TripadvisorProvider(account).fetch_reviews(None)
+    other = SocialAccount.objects.create(
+        restaurant=restaurant_factory(), network=Network.TRIPADVISOR, external_id="42", name="x"
+    )
+
+    # No request is made for another location (strict_requests would refuse it).
+    with pytest.raises(RateLimited):
+        TripadvisorProvider(other).fetch_reviews(None)
+    assert quotas.paused_until(quotas.TRIPADVISOR) is not None
 
 
 def test_fetch_reviews_stored_without_their_text(account, api):
