@@ -83,6 +83,30 @@ def test_a_device_clock_days_ahead_does_not_make_fresh_data_look_old(kit, world)
     assert page.locator("[data-testid=freshness]").get_attribute("data-state") == "fresh"
 
 
+def test_a_device_clock_set_back_after_a_sync_does_not_make_old_data_look_fresh(kit, world):
+    FieldSettings.objects.update(freshness_hours=2)
+    start = timezone.now()
+    page = open_kit(kit, world["agent"], clock=start)
+    kit.set_offline(True)
+    page.clock.fast_forward("02:01:00")
+    stale = page.locator("[data-testid=freshness][data-state=stale]")
+    stale.wait_for()
+
+    # Three hours back: the data would be an hour younger than its generation time.
+    page.clock.set_system_time(start - timedelta(hours=1))
+    page.clock.fast_forward("00:00:31")  # the indicator's next redraw
+
+    assert page.locator("[data-testid=freshness]").get_attribute("data-state") == "stale"
+
+    # Closed and opened again offline, the clock still set back: the highest time seen holds.
+    kit.close()
+    page = kit.open(offline=True, clock=start - timedelta(hours=1))
+    page.goto("/field/")
+    kit.ready()
+
+    assert page.locator("[data-testid=freshness]").get_attribute("data-state") == "stale"
+
+
 # --- Home and search -------------------------------------------------------------------------
 
 

@@ -92,6 +92,7 @@
         FK.t("Your data is not up to date, please connect to refresh it.");
     }
     FK.show(FK.$("[data-freshness-refresh]", box), fresh.state !== "fresh");
+    FK.saveClock().catch((error) => console.warn("field kit: clock not saved", error));
   }
 
   async function checkPersistence() {
