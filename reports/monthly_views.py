@@ -8,6 +8,8 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.db.models import F, OuterRef, Subquery
+from django.db.models.functions import TruncDate
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import translation
@@ -38,6 +40,31 @@ class ReportForm(forms.Form):
     )
 
 
+# Whether the month's report went out (its first sending, of any version), and by its deadline:
+# the lists behind the dashboard's "reports sent on time".
+SENT_FILTERS = {
+    "yes": gettext_lazy("Sent"),
+    "on_time": gettext_lazy("Sent on time"),
+    "late": gettext_lazy("Sent late"),
+    "no": gettext_lazy("Not sent"),
+}
+
+
+def _sent_filter(reports, sent: str):
+    first = MonthlyReport.objects.filter(
+        restaurant=OuterRef("restaurant"), month=OuterRef("month"), version=1
+    ).values("first_sent_at")[:1]
+    reports = reports.annotate(first_sending=TruncDate(Subquery(first)))
+    if sent == "no":
+        return reports.filter(first_sending__isnull=True)
+    reports = reports.filter(first_sending__isnull=False)
+    if sent == "on_time":
+        return reports.filter(first_sending__lte=F("deadline"))
+    if sent == "late":
+        return reports.filter(first_sending__gt=F("deadline"))
+    return reports
+
+
 def _report(request: HttpRequest, pk: int) -> MonthlyReport:
     return get_object_or_404(
         MonthlyReport.objects.visible_to(request.user).select_related(
@@ -64,6 +91,9 @@ def monthly_list(request: HttpRequest) -> HttpResponse:
     due = request.GET.get("due") == "1"
     if due:
         reports = reports.unsent()
+    sent = request.GET.get("sent", "")
+    if sent in SENT_FILTERS:
+        reports = _sent_filter(reports, sent)
     reports = reports.order_by("-month", "deadline", "restaurant__name")
     page = Paginator(reports, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
@@ -77,6 +107,8 @@ def monthly_list(request: HttpRequest) -> HttpResponse:
             "month": month,
             "status": status,
             "due": due,
+            "sent": sent,
+            "sent_filters": SENT_FILTERS.items(),
             "statuses": ReportStatus.choices,
             "query": query.urlencode(),
             "may_manage": may_manage,

@@ -219,8 +219,10 @@ def pipeline_by_stage(*, user: User, owner: User | None = None) -> list[dict]:
 
 
 def reviews_within_target(*, user: User, months: list[date]) -> list[dict]:
-    """Review tasks answered per month and how many within their due time (one query on the
-    answered_at index; the database counts, nothing is loaded row by row)."""
+    """Reviews answered per month (by the month of the answer) and how many were answered
+    within their due time: the review queue's answered_month and within_target lists. Counted
+    per review, as the queue lists them (a review changed after its reply gets a second task).
+    One query on the answered_at index; the database counts, nothing is loaded row by row."""
     rows = (
         ReviewTask.objects.visible_to(user)
         .filter(
@@ -230,7 +232,10 @@ def reviews_within_target(*, user: User, months: list[date]) -> list[dict]:
         )
         .annotate(month=TruncMonth("answered_at"))
         .values("month")
-        .annotate(answered=Count("pk"), within=Count("pk", filter=Q(answered_at__lte=F("due_at"))))
+        .annotate(
+            answered=Count("review", distinct=True),
+            within=Count("review", distinct=True, filter=Q(answered_at__lte=F("due_at"))),
+        )
     )
     found: dict[date, dict] = {}
     for row in rows:
@@ -394,23 +399,27 @@ def response_time_trend(*, user: User, months: list[date]) -> list[dict]:
             took=ExpressionWrapper(F("answered_at") - F("opened_at"), output_field=DurationField()),
             within=ExpressionWrapper(Q(answered_at__lte=F("due_at")), output_field=BooleanField()),
         )
-        .values_list("year", "month", "took", "within")
+        .values_list("year", "month", "took", "within", "review_id")
         .order_by()
     )
-    by_month: dict[date, tuple[list[float], list[bool]]] = {}
-    for year, month, took, within in rows:
-        hours, flags = by_month.setdefault(date(year, month, 1), ([], []))
+    by_month: dict[date, tuple[list[float], set[int], set[int]]] = {}
+    for year, month, took, within, review in rows:
+        hours, answered, in_time = by_month.setdefault(date(year, month, 1), ([], set(), set()))
         hours.append(took.total_seconds() / 3600)
-        flags.append(bool(within))
+        answered.add(review)
+        if within:
+            in_time.add(review)
     result = []
     for month in months:
-        hours, flags = by_month.get(month, ([], []))
+        hours, answered, in_time = by_month.get(month, ([], set(), set()))
         hours.sort()
         result.append(
             {
                 "month": month,
-                "answered": len(hours),
-                "share": round(100 * sum(flags) / len(flags), 1) if flags else None,
+                # Reviews, as the queue lists them; the times are those of every answer.
+                "answered": len(answered),
+                "within": len(in_time),
+                "share": round(100 * len(in_time) / len(answered), 1) if answered else None,
                 "median_hours": round(statistics.median(hours), 1) if hours else None,
                 "p90_hours": round(_nearest_rank(hours, 0.9), 1) if hours else None,
             }

@@ -142,19 +142,18 @@ def _direction(user: User, today: date, charts: dict) -> dict:
         row["url"] = _url("sales:invoice_list", month=f"{row['month']:%Y-%m}")
     packs = contracts["packs"]
     for row in packs:
-        row["url"] = (
-            _url("sales:contract_list", status="active", pack=row["code"])
-            if row["code"]
-            else _url("sales:contract_list", status="active")
-        )
+        # "none": contracts whose first terms start later (no pack in force yet).
+        row["url"] = _url("sales:contract_list", status="active", pack=row["code"] or "none")
     for row in flow:
-        row["won_url"] = _url("crm:request_inbox", status="applied")
-        row["lost_url"] = _url("crm:restaurant_list", status="former")
+        # New clients are the KPI page's (validated conversions of the month); lost ones the
+        # contracts list's "lost" filter, one row per client.
+        row["won_url"] = _kpis_url(row["month"])
+        row["lost_url"] = _url("sales:contract_list", status="ended", lost=f"{row['month']:%Y-%m}")
     for row in pipeline:
         row["label"] = Stage(row["stage"]).label
         row["url"] = _url(opportunities, stage__exact=row["stage"])
     for row in reviews:
-        row["url"] = _url("social:review_queue", answered="yes")
+        row.update(_review_urls(row["month"]))
     for row in agents:
         row["url"] = _kpis_url(month, agent=row["agent_id"])
 
@@ -217,7 +216,7 @@ def _direction(user: User, today: date, charts: dict) -> dict:
             {
                 "label": _("Answered within target (%)"),
                 "data": [row["share"] for row in reviews],
-                "urls": [row["url"] for row in reviews],
+                "urls": [row["within_url"] for row in reviews],
             }
         ],
     }
@@ -257,6 +256,18 @@ def _direction(user: User, today: date, charts: dict) -> dict:
         "agents": agents,
         "reports_on_time": on_time,
         "reports_url": _url("monthly_list", month=f"{last_month:%Y-%m}"),
+        "reports_sent_url": _url("monthly_list", month=f"{last_month:%Y-%m}", sent="yes"),
+        "reports_on_time_url": _url("monthly_list", month=f"{last_month:%Y-%m}", sent="on_time"),
+    }
+
+
+def _review_urls(month: date) -> dict:
+    """The review queue's lists behind a month's figures: the reviews answered that month, and
+    those answered within their target time."""
+    answered = {"answered_month": f"{month:%Y-%m}"}
+    return {
+        "url": _url("social:review_queue", **answered),
+        "within_url": _url("social:review_queue", **answered, within_target="1"),
     }
 
 
@@ -315,7 +326,7 @@ def _review_manager(user: User, today: date, charts: dict) -> dict:
         lambda: selectors.response_time_trend(user=user, months=months),
         topics=("reviews",),
     )
-    answered_url = _url("social:review_queue", answered="yes")
+    trend = [{**row, **_review_urls(row["month"])} for row in trend]
     charts["response_time"] = {
         "type": "line",
         "dual": True,
@@ -324,17 +335,17 @@ def _review_manager(user: User, today: date, charts: dict) -> dict:
             {
                 "label": _("Median response time (hours)"),
                 "data": [row["median_hours"] for row in trend],
-                "urls": [answered_url] * len(trend),
+                "urls": [row["url"] for row in trend],
             },
             {
                 "label": _("90th percentile (hours)"),
                 "data": [row["p90_hours"] for row in trend],
-                "urls": [answered_url] * len(trend),
+                "urls": [row["url"] for row in trend],
             },
             {
                 "label": _("Answered within target (%)"),
                 "data": [row["share"] for row in trend],
-                "urls": [answered_url] * len(trend),
+                "urls": [row["within_url"] for row in trend],
                 "yAxisID": "y1",
             },
         ],
@@ -344,5 +355,4 @@ def _review_manager(user: User, today: date, charts: dict) -> dict:
         "reviews_unanswered": selectors.unanswered_review_count(user=user),
         "response_trend": trend,
         "response_this_month": trend[-1],
-        "answered_url": answered_url,
     }

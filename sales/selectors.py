@@ -4,14 +4,23 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
-from django.db.models import OuterRef, Prefetch, QuerySet, Subquery, Sum
+from django.db.models import Exists, OuterRef, Prefetch, QuerySet, Subquery, Sum
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from accounts.models import User
+from crm.enums import RestaurantStatus
 from crm.models import Restaurant
 from sales.enums import ContractStatus
-from sales.models import Contract, ContractTerm, Invoice, SalesSettings, Visit, VisitFormNode
+from sales.models import (
+    Contract,
+    ContractTerm,
+    Invoice,
+    SalesSettings,
+    Visit,
+    VisitFormNode,
+    add_months,
+)
 
 
 def _with_terms(queryset: QuerySet) -> QuerySet:
@@ -23,8 +32,16 @@ def _with_terms(queryset: QuerySet) -> QuerySet:
 
 
 def contract_list(
-    *, user: User, status: str = "", ending_within: int | None = None, pack: str = ""
+    *,
+    user: User,
+    status: str = "",
+    ending_within: int | None = None,
+    pack: str = "",
+    lost_in: date | None = None,
 ) -> QuerySet:
+    """`pack`: the code of the pack in force today, or "none" for contracts whose first terms
+    start later. `lost_in`: the first day of a month: the clients lost that month, one row each
+    (their last contract ended that month, the restaurant now a former client)."""
     queryset = _with_terms(Contract.objects.visible_to(user))
     if status in ContractStatus.values:
         queryset = queryset.filter(status=status)
@@ -33,9 +50,25 @@ def contract_list(
         in_force = ContractTerm.objects.filter(
             contract=OuterRef("pk"), starts_on__lte=timezone.localdate()
         ).order_by("-starts_on")
-        queryset = queryset.annotate(
-            pack_in_force=Subquery(in_force.values("pack__code")[:1])
-        ).filter(pack_in_force=pack)
+        queryset = queryset.annotate(pack_in_force=Subquery(in_force.values("pack__code")[:1]))
+        if pack == "none":
+            queryset = queryset.filter(pack_in_force__isnull=True)
+        else:
+            queryset = queryset.filter(pack_in_force=pack)
+    if lost_in is not None:
+        ended = Contract.objects.filter(
+            status=ContractStatus.ENDED,
+            ended_at__gte=lost_in,
+            ended_at__lt=add_months(lost_in, 1),
+            restaurant__status=RestaurantStatus.FORMER,
+        )
+        later = ended.filter(restaurant=OuterRef("restaurant"), ended_at__gt=OuterRef("ended_at"))
+        same_day = ended.filter(
+            restaurant=OuterRef("restaurant"), ended_at=OuterRef("ended_at"), pk__gt=OuterRef("pk")
+        )
+        queryset = queryset.filter(pk__in=ended.values("pk")).exclude(
+            Exists(later) | Exists(same_day)
+        )
     if ending_within is not None:
         today = timezone.localdate()
         queryset = queryset.filter(

@@ -15,6 +15,7 @@ from crm.views import form_errors
 from sales import selectors, services
 from sales.enums import ContractStatus
 from sales.forms import ContractForm, EndForm, RenewForm, ResumeForm, SuspendForm, UpgradeForm
+from sales.models import parse_month
 
 PAGE_SIZE = 50
 
@@ -30,6 +31,7 @@ def contract_list(request: HttpRequest) -> HttpResponse:
         status=status,
         ending_within=selectors.ending_soon_days() if ending else None,
         pack=pack,
+        lost_in=parse_month(request.GET.get("lost"), None),
     )
     page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()

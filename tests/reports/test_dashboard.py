@@ -2,6 +2,7 @@
 
 import datetime as dt
 import json
+import re
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -10,6 +11,7 @@ from django.utils import timezone
 
 from crm.models import ChangeRequest, ConversionRequest, Restaurant
 from reports import dashboard_cache, selectors
+from reports.models import MonthlyReport
 from sales import services as sales_services
 from sales.kpis import KpiFilters, compute
 from sales.models import (
@@ -220,10 +222,13 @@ def test_direction_figures_link_to_their_lists(client, direction, world):
     assert d["mrr_url"] == "/contracts/?status=active"
     assert d["billed_this_month"]["url"] == f"/invoices/?month={month}"
     assert d["kpis_url"] == f"/sales/kpis/?from={month}&to={month}"
-    assert d["this_month_flow"]["won_url"] == "/requests/?status=applied"
-    assert d["this_month_flow"]["lost_url"] == "/restaurants/?status=former"
+    assert d["this_month_flow"]["won_url"] == f"/sales/kpis/?from={month}&to={month}"
+    assert d["this_month_flow"]["lost_url"] == f"/contracts/?status=ended&lost={month}"
     assert d["pipeline"][2]["url"] == "/admin/sales/opportunity/?stage__exact=proposal"
-    assert d["reviews_this_month"]["url"] == "/reviews/?answered=yes"
+    assert d["reviews_this_month"]["url"] == f"/reviews/?answered_month={month}"
+    assert d["reviews_this_month"]["within_url"] == (
+        f"/reviews/?answered_month={month}&within_target=1"
+    )
     assert [row["url"] for row in d["packs"]] == [
         "/contracts/?status=active&pack=essentiel",
         "/contracts/?status=active&pack=premium",
@@ -238,22 +243,109 @@ def test_direction_figures_link_to_their_lists(client, direction, world):
     assert "contrat" not in lost
 
 
-def test_each_direction_number_is_what_its_list_shows(client, direction, world):
-    d = home(client, direction).context["direction"]
+def _section(body: str, testid: str) -> str:
+    return body.split(f'data-testid="{testid}"', 1)[1].split("</section>", 1)[0]
 
-    for row in d["packs"]:
-        listed = client.get(row["url"]).context["page"].paginator.count
-        assert listed == row["count"]
-    assert client.get(d["mrr_url"]).context["page"].paginator.count == d["active_contracts"]
-    invoices = client.get(d["billed_this_month"]["url"]).context["page"].paginator.count
-    assert invoices == d["billed_this_month"]["count"]
-    former = client.get(d["this_month_flow"]["lost_url"]).context["page"].paginator.count
-    assert former == 1
+
+def _every_number_is_a_link(section: str) -> None:
+    """Each figure cell of the section's tables holds a link (or the dash of no figure)."""
+    cells = re.findall(r'<td class="text-end">(.*?)</td>', section, flags=re.S)
+    assert cells
+    for cell in cells:
+        assert cell.startswith("<a ") or cell == "—", cell
+
+
+def _price_today(contract: Contract) -> Decimal:
+    terms = [term for term in contract.terms.all() if term.starts_on <= timezone.localdate()]
+    return max(terms, key=lambda term: term.starts_on).monthly_price if terms else Decimal(0)
+
+
+def _contracts(client, url) -> tuple[int, Decimal]:
+    """What the contract list behind `url` shows: its rows and their monthly revenue today."""
+    page = client.get(url).context["page"]
+    rows = list(page.paginator.object_list)
+    assert page.paginator.count == len(rows)
+    return len(rows), sum((_price_today(contract) for contract in rows), Decimal("0.00"))
+
+
+def _listed(client, url) -> int:
+    return client.get(url).context["page"].paginator.count
+
+
+def test_each_direction_number_is_what_its_list_shows(
+    client, direction, client_manager, community_manager, world
+):
+    # More than the world: a contract starting next month, a review answered twice (changed
+    # after its first reply), last month's reports sent on time, late and not at all.
+    sales_services.contract_sign(
+        restaurant=RestaurantFactory(name="Plus tard", client=True), by=client_manager,
+        pack=world.premium, start_date=add_months(world.month, 1),
+    )  # fmt: skip
+    twice = ReviewTask.objects.filter(state="answered").order_by("answered_at", "pk").last()
+    ReviewTask.objects.create(
+        review=twice.review, state="answered", opened_at=twice.answered_at,
+        due_at=twice.answered_at - dt.timedelta(minutes=30), answered_at=twice.answered_at,
+    )  # fmt: skip
+    last_month = add_months(world.month, -1)
+    deadline = world.month.replace(day=10)
+    in_time = timezone.make_aware(dt.datetime.combine(deadline, dt.time(9)))
+    for name, first_sent in (("A", in_time), ("B", in_time + dt.timedelta(days=2)), ("C", None)):
+        MonthlyReport.objects.create(
+            restaurant=RestaurantFactory(name=f"Rapport {name}", client=True),
+            month=last_month, deadline=deadline, first_sent_at=first_sent, sent_at=first_sent,
+            status="sent" if first_sent else "draft",
+        )  # fmt: skip
+
+    response = home(client, direction)
+
+    d = response.context["direction"]
+    body = response.content.decode()
+    _every_number_is_a_link(_section(body, "direction"))
+    # Tiles.
+    count, mrr = _contracts(client, d["mrr_url"])
+    assert (count, mrr) == (d["active_contracts"], d["kpis"]["mrr"])
+    invoices = client.get(d["billed_this_month"]["url"]).context
+    assert invoices["page"].paginator.count == d["billed_this_month"]["count"]
+    assert invoices["total"] == d["billed_this_month"]["total"]
     kpis = client.get(d["kpis_url"]).context["figures"]
-    assert (kpis["mrr"], kpis["new_mrr"]) == (d["kpis"]["mrr"], d["kpis"]["new_mrr"])
-    proposal = client.get(d["pipeline"][2]["url"])
-    assert proposal.status_code == 200
-    assert proposal.context["cl"].result_count == 1
+    assert (kpis["mrr"], kpis["new_mrr"], kpis["contracts"]) == (
+        d["kpis"]["mrr"], d["kpis"]["new_mrr"], d["kpis"]["contracts"],
+    )  # fmt: skip
+    opportunities = client.get(d["pipeline_url"]).context["cl"].queryset
+    assert opportunities.count() == d["pipeline_count"]
+    assert sum(o.monthly_amount for o in opportunities) == d["pipeline_total"]
+    on_time = d["reports_on_time"]
+    assert (on_time.total, on_time.sent, on_time.on_time) == (3, 2, 1)
+    assert _listed(client, d["reports_url"]) == on_time.total
+    assert _listed(client, d["reports_sent_url"]) == on_time.sent
+    assert _listed(client, d["reports_on_time_url"]) == on_time.on_time
+    # Tables (and their charts, which open the same links).
+    for row in d["billed"]:
+        invoices = client.get(row["url"]).context
+        assert (invoices["page"].paginator.count, invoices["total"]) == (row["count"], row["total"])
+    assert [row["code"] for row in d["packs"]] == ["essentiel", "premium", ""]
+    for row in d["packs"]:
+        assert _contracts(client, row["url"]) == (row["count"], row["mrr"]), row
+    for row in d["flow"]:
+        won = client.get(row["won_url"]).context["figures"]["new_clients"]
+        assert (won, _listed(client, row["lost_url"])) == (row["won"], row["lost"]), row
+    assert d["this_month_flow"]["won"] == 1 and d["this_month_flow"]["lost"] == 1
+    for row in d["pipeline"]:
+        listed = client.get(row["url"]).context["cl"].queryset
+        assert listed.count() == row["count"]
+        assert sum((o.monthly_amount for o in listed), Decimal("0.00")) == row["amount"]
+    for row in d["reviews"]:
+        answered, within = _listed(client, row["url"]), _listed(client, row["within_url"])
+        assert (answered, within) == (row["answered"], row["within"]), row
+    assert (d["reviews_this_month"]["answered"], d["reviews_this_month"]["within"]) == (2, 1)
+    for row in d["agents"]:
+        kpis = client.get(row["url"]).context["figures"]
+        assert (kpis["meetings"], kpis["proposals"], kpis["contracts"]) == (
+            row["meetings"], row["proposals"], row["contracts"],
+        )  # fmt: skip
+    charts = response.context["charts"]
+    assert charts["reviews"]["datasets"][0]["urls"] == [row["within_url"] for row in d["reviews"]]
+    assert charts["packs"]["datasets"][0]["urls"] == [row["url"] for row in d["packs"]]
 
 
 def test_contracts_starting_later_count_without_a_pack(client, direction, client_manager, world):
@@ -266,7 +358,7 @@ def test_contracts_starting_later_count_without_a_pack(client, direction, client
 
     assert d["active_contracts"] == 3
     assert [(row["code"], row["count"]) for row in d["packs"]][-1] == ("", 1)
-    assert d["packs"][-1]["url"] == "/contracts/?status=active"
+    assert d["packs"][-1]["url"] == "/contracts/?status=active&pack=none"
 
 
 def test_direction_charts_come_as_json_with_the_links(client, direction, world):
@@ -466,3 +558,32 @@ def test_dashboard_renders_in_english(client, direction, world):
 
     assert response.context["LANGUAGE_CODE"] == "en"
     assert "Company overview" in response.content.decode()
+
+
+def test_review_manager_numbers_are_what_their_lists_show(client, review_manager, world):
+    response = home(client, review_manager)
+
+    _every_number_is_a_link(_section(response.content.decode(), "review-manager-day"))
+    assert _listed(client, "/reviews/?overdue=1") == response.context["reviews_overdue"]
+    assert _listed(client, "/reviews/?answered=no") == response.context["reviews_unanswered"]
+    for row in response.context["response_trend"]:
+        answered, within = _listed(client, row["url"]), _listed(client, row["within_url"])
+        assert (answered, within) == (row["answered"], row["within"]), row
+    this_month = response.context["response_this_month"]
+    assert (this_month["answered"], this_month["within"]) == (2, 1)
+
+
+def test_sales_agent_numbers_are_what_their_lists_show(client, sales_agent, world):
+    response = home(client, sales_agent)
+
+    section = _section(response.content.decode(), "sales-agent")
+    pipeline = section.split('data-testid="agent-pipeline"', 1)[1].split("</table>", 1)[0]
+    _every_number_is_a_link(pipeline)
+    columns = {
+        column["stage"]: column for column in client.get("/pipeline/").context["columns"]
+    }
+    for row in response.context["my_pipeline"]:
+        column = columns[row["stage"]]
+        assert (len(column["cards"]), column["total"]) == (row["count"], row["amount"]), row
+    kpis = client.get(response.context["target_url"]).context["figures"]
+    assert kpis["new_clients"] == response.context["target"]["actual_clients"]
