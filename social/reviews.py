@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from comadvisor.connectors import ConnectorError
 from crm.views import form_errors
 from sales.enums import Network
-from sales.models import add_months
+from sales.models import add_months, parse_month
 from social import selectors, services
 from social.forms import ReplyForm, this_month
 from social.providers import replies_through_api
@@ -37,6 +37,8 @@ def review_queue(request: HttpRequest) -> HttpResponse:
         if request.GET.get("answered") in ("yes", "no")
         else "",
         negative=request.GET.get("negative") == "1",
+        answered_month=parse_month(request.GET.get("answered_month"), None),
+        within_target=request.GET.get("within_target") == "1",
     )
     page = Paginator(
         selectors.review_queue(user=request.user, filters=filters), PAGE_SIZE

@@ -300,6 +300,13 @@ class ReviewFilters:
     overdue: bool = False
     answered: str = ""  # "", "yes", "no"
     negative: bool = False
+    # The dashboards' lists: reviews answered in a month (first day), within their target time.
+    answered_month: dt.date | None = None
+    within_target: bool = False
+
+
+def _local_midnight(day: dt.date) -> dt.datetime:
+    return timezone.make_aware(dt.datetime.combine(day, dt.time()))
 
 
 def review_queue(*, user: User, filters: ReviewFilters) -> QuerySet:
@@ -328,6 +335,17 @@ def review_queue(*, user: User, filters: ReviewFilters) -> QuerySet:
     if filters.overdue:
         overdue = ReviewTask.objects.filter(state=TaskState.OPEN, due_at__lt=timezone.now())
         queryset = queryset.filter(pk__in=overdue.values("review_id"))
+    if filters.answered_month or filters.within_target:
+        answers = ReviewTask.objects.filter(state=TaskState.ANSWERED)
+        if filters.answered_month:
+            start = first_of_month(filters.answered_month)
+            answers = answers.filter(
+                answered_at__gte=_local_midnight(start),
+                answered_at__lt=_local_midnight(add_months(start, 1)),
+            )
+        if filters.within_target:
+            answers = answers.filter(answered_at__lte=F("due_at"))
+        queryset = queryset.filter(pk__in=answers.values("review_id"))
     # Unanswered first on every database (PostgreSQL sorts NULL last by default).
     return queryset.order_by(
         F("replied_at").asc(nulls_first=True), F("due_at").asc(nulls_last=True), "-written_at"
