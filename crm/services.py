@@ -20,6 +20,7 @@ from django.utils.translation import override
 
 from accounts.models import User
 from comadvisor.emails import email_send
+from comadvisor.transactions import service_atomic
 from crm import scope
 from crm.enums import ActivityKind, CustomFieldKind, PaymentMode, RequestStatus, RestaurantStatus
 from crm.models import (
@@ -237,7 +238,7 @@ def _place(restaurant: Restaurant) -> None:
     )
 
 
-@transaction.atomic
+@service_atomic
 def restaurant_create(
     *,
     by: User,
@@ -279,7 +280,7 @@ def restaurant_create(
     return restaurant
 
 
-@transaction.atomic
+@service_atomic
 def restaurant_update(
     *,
     restaurant: Restaurant,
@@ -422,7 +423,7 @@ def _change_rows(changes: list[dict]) -> list[dict]:
     ]
 
 
-@transaction.atomic
+@service_atomic
 def change_request_create(
     *, restaurant: Restaurant, by: User, values: Mapping[str, Any], comment: str = ""
 ) -> ChangeRequest:
@@ -646,7 +647,7 @@ def decode_signature(data_url: str) -> bytes | None:
     return content
 
 
-@transaction.atomic
+@service_atomic
 def conversion_request_create(
     *,
     restaurant: Restaurant,

@@ -30,10 +30,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.models import User
+from comadvisor.transactions import whole_or_nothing
 from crm import scope as crm_scope
 from crm import services as crm_services
 from crm.enums import RequestStatus, RestaurantStatus
-from crm.models import ConversionRequest, Restaurant
+from crm.models import ConversionRequest, CustomField, Restaurant
 from field.enums import Action, EnvelopeState, Flag, Reason
 from field.envelopes import Invalid, check_envelope, parse_date, parse_time
 from field.models import Device, Envelope, FieldSettings, JournalEntry
@@ -230,7 +231,9 @@ def _integrate_one(envelope: Envelope, *, seq: int, report: RunReport, context: 
     try:
         with transaction.atomic():
             _advance(envelope.device_id, seq)
-            outcome = _attempt(envelope, context=context)
+            # A refusal rolls the whole transaction back: the services need no savepoints.
+            with whole_or_nothing():
+                outcome = _attempt(envelope, context=context)
             decide(
                 envelope,
                 state=EnvelopeState.INTEGRATED,
@@ -312,6 +315,9 @@ class _Context:
         self.agents: dict[int, User] = {}
         self.settings = FieldSettings.load()
         self._backdate_days: int | None = self.settings.visit_backdate_days
+        self.custom_labels = {
+            f"cf_{key}": label for key, label in CustomField.objects.values_list("key", "label")
+        }
 
     def agent(self, agent_id: int) -> User:
         if agent_id not in self.agents:
@@ -342,7 +348,9 @@ def _attempt(envelope: Envelope, *, context: _Context) -> Outcome:
             code = Reason.RIGHTS
             reason = str(error) or _("you may not do this on this restaurant")
         except ValidationError as error:
-            code, reason = _validation_reason(error)
+            # Read nothing from the database here: a service's failure may have marked the
+            # transaction for rollback (no savepoints under whole_or_nothing).
+            code, reason = _validation_reason(error, custom_labels=context.custom_labels)
         except IntegrityError as error:
             code, reason = Reason.RULES, _("refused by the database: %(error)s") % {"error": error}
         except DatabaseError:
@@ -356,12 +364,14 @@ def _attempt(envelope: Envelope, *, context: _Context) -> Outcome:
     raise Refusal(envelope.pk, code, reason)
 
 
-def _validation_reason(error: ValidationError) -> tuple[str, str]:
+def _validation_reason(
+    error: ValidationError, *, custom_labels: dict[str, str] | None = None
+) -> tuple[str, str]:
     if hasattr(error, "error_dict"):
         keys = set(error.error_dict)
         parts = []
         for key, messages in error.message_dict.items():
-            label = _field_label(key)
+            label = _field_label(key, custom_labels=custom_labels)
             text = "; ".join(messages)
             parts.append(text if key == "__all__" else f"{label}: {text}")
         code = Reason.PAYMENT if keys & PAYMENT_FIELDS else Reason.RULES
@@ -386,10 +396,13 @@ OTHER_LABELS = {
 }
 
 
-def _field_label(name: str) -> str:
-    """The translated label of a field an error names (the key itself for an unknown one)."""
+def _field_label(name: str, *, custom_labels: dict[str, str] | None = None) -> str:
+    """The translated label of a field an error names (the key itself for an unknown one);
+    `custom_labels` answers for the admin-defined fields without a query."""
     if name in OTHER_LABELS:
         return str(OTHER_LABELS[name])
+    if custom_labels is not None and name.startswith("cf_"):
+        return custom_labels.get(name, name)
     try:
         return crm_services.field_label(name)
     except FieldDoesNotExist:
@@ -593,12 +606,6 @@ def _change_request(envelope: Envelope, agent: User, context: _Context) -> Outco
 
 def _prospect_create(envelope: Envelope, agent: User, context: _Context) -> Outcome:
     client_id = envelope.entity_client_id
-    existing = Restaurant.objects.filter(field_client_id=client_id).first()
-    if existing is not None:
-        raise Invalid(
-            Reason.RULES,
-            _("a prospect with this client_id already exists (%(name)s)") % {"name": existing},
-        )
     fields = check_fields(envelope.payload.get("fields"))
     if not str(fields.get("name") or "").strip():
         raise Invalid(Reason.SCHEMA, _("a prospect needs its name"))
@@ -606,17 +613,21 @@ def _prospect_create(envelope: Envelope, agent: User, context: _Context) -> Outc
     custom = envelope.payload.get("custom") or {}
     if not isinstance(custom, dict):
         raise Invalid(Reason.SCHEMA, _("custom must be an object"))
-    try:
-        restaurant = crm_services.restaurant_create(
-            by=agent, data=data, custom=custom, field_client_id=client_id
-        )
-        return Outcome(restaurant=restaurant)
-    except crm_services.DuplicatesFound as found:
-        matches, hidden = found.matches, found.hidden
-    # Kept, not lost: created anyway and flagged, for the agent and the admins to sort out.
+    # Created even when it looks like another restaurant: kept, not lost, and flagged for the
+    # agent and the admins to sort out.
     restaurant = crm_services.restaurant_create(
         by=agent, data=data, custom=custom, confirm_duplicates=True, field_client_id=client_id
     )
+    matches, hidden = crm_services.restaurant_duplicates(
+        user=agent,
+        phone=restaurant.phone,
+        siret=restaurant.siret,
+        name=restaurant.name,
+        city=restaurant.city,
+        exclude_pk=restaurant.pk,
+    )
+    if not matches and not hidden:
+        return Outcome(restaurant=restaurant)
     parts = [f"#{match.pk} {match}" for match in matches]
     if hidden:
         parts.append(_("%(count)d restaurant(s) of a colleague's portfolio") % {"count": hidden})

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from comadvisor.emails import email_send
+from comadvisor.transactions import service_atomic
 from crm import scope
 from crm import services as crm_services
 from crm.enums import RestaurantStatus
@@ -478,7 +479,7 @@ def _record_done(visit: Visit, by: User) -> None:
     )
 
 
-@transaction.atomic
+@service_atomic
 def visit_record_today(
     *,
     restaurant: Restaurant,

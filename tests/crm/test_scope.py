@@ -100,7 +100,7 @@ def test_the_check_on_one_loaded_restaurant_answers_as_the_scope_query(
 
     shared = RestaurantFactory(name="shared prospect", created_by=world["other_agent"])
     assign_perm("crm.change_restaurant", sales_agent, shared)
-    former = RestaurantFactory(name="former", client=True, status=RestaurantStatus.FORMER)
+    RestaurantFactory(name="former", client=True, status=RestaurantStatus.FORMER)
     waiting = RestaurantFactory(name="waiting prospect", created_by=world["other_agent"])
     ConversionRequest.objects.create(
         restaurant=waiting,

@@ -313,6 +313,31 @@ def test_more_kinds_of_bad_envelopes_are_quarantined_with_their_reason(
     assert list(Visit.objects.values_list("report", flat=True)) == ["après les refus"]
 
 
+def test_a_bad_custom_field_value_is_named_by_its_label_and_the_next_envelope_proceeds(
+    agent, client_restaurant
+):
+    from crm.models import CustomField
+
+    CustomField.objects.create(key="places", label="Nombre de couverts", kind="number")
+    bad = envelope(
+        agent,
+        seq=1,
+        action="prospect-create",
+        client_id=new_client_id(),
+        payload={"fields": {"name": "Couverts"}, "custom": {"places": "beaucoup"}},
+    )
+    good = envelope(agent, seq=2, action="visit", restaurant=client_restaurant,
+                    payload=visit_payload())  # fmt: skip
+    receive(agent, [bad, good])
+
+    integration.integrate()
+
+    assert states(bad, good) == ["quarantined", "integrated"]
+    code, reason = reason_of(bad)
+    assert code == Reason.RULES and reason.startswith("Nombre de couverts: ")
+    assert not Restaurant.objects.filter(name="Couverts").exists()
+
+
 def test_an_agent_who_lost_the_right_has_their_envelopes_quarantined(agent, client_restaurant):
     item = envelope(agent, seq=1, action="visit", restaurant=client_restaurant,
                     payload=visit_payload())  # fmt: skip
