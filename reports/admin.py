@@ -16,16 +16,30 @@ class ReportSettingsAdmin(admin.ModelAdmin):
 
 @admin.register(MonthlyReport)
 class MonthlyReportAdmin(admin.ModelAdmin):
-    list_display = ("restaurant", "month", "version", "status", "deadline", "sent_at", "error")
+    """Read-only: reports are written, generated and sent on their pages, through the services
+    (sanitised comments, a sent report never changed). Admins look and may generate."""
+
+    list_display = ("restaurant", "month", "version", "status", "deadline", "sent_at", "error_text")
     list_filter = ("status", "month")
     search_fields = ("restaurant__name", "restaurant__client_code")
     date_hierarchy = "month"
     list_select_related = ("restaurant",)
-    raw_id_fields = ("restaurant", "previous")
-    readonly_fields = (
-        "indicators", "pdf", "generated_at", "sent_at", "sent_to", "sent_by", "times_sent",
-        "error", "error_at", "comments_updated_at", "comments_updated_by", "previous", "version",
-    )  # fmt: skip
+    readonly_fields = ("error_text", "error_at", "comments_updated_at", "created_at")
+    exclude = ("error_kind", "error")
+
+    def has_add_permission(self, request) -> bool:
+        return False  # drafts come from the month-end job
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    @admin.display(description=_("last error"))
+    def error_text(self, obj: MonthlyReport) -> str:
+        return obj.error_message
+
     actions = ["generate"]
 
     @admin.action(description=_("Generate the PDF (sent reports get a new version)"))

@@ -758,3 +758,30 @@ def test_another_community_manager_cannot_write_through_the_services(bistro, mon
             call()
     report.refresh_from_db()
     assert report.comments == "" and report.status == ReportStatus.DRAFT
+
+
+def test_the_admin_shows_reports_read_only_and_generates_through_the_service(
+    client, admin_user, direction, figures_data, month, community_manager
+):
+    report = _sent_report(month, community_manager)
+    url = reverse("admin:reports_monthlyreport_change", args=[report.pk])
+
+    for user in (admin_user, direction):
+        client.force_login(user)
+        page = client.get(url)
+        assert page.status_code == 200
+        body = page.content.decode()
+        assert "v1" in body and 'name="comments"' not in body and 'name="_save"' not in body
+        changed = client.post(url, {"comments": "<script>x</script>", "status": "draft"})
+        assert changed.status_code == 403
+    assert client.get(reverse("admin:reports_monthlyreport_add")).status_code == 403
+
+    client.post(
+        reverse("admin:reports_monthlyreport_changelist"),
+        {"action": "generate", "_selected_action": [report.pk]},
+    )
+
+    report.refresh_from_db()
+    assert report.comments == "<p>v1</p>" and report.status == ReportStatus.SENT
+    new = MonthlyReport.objects.get(previous=report)
+    assert new.status == ReportStatus.GENERATED and new.version == 2
