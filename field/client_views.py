@@ -134,6 +134,7 @@ STRINGS = (
     ),
     gettext_noop("The server refused the access (403): is your account still a sales agent's?"),
     gettext_noop("The synchronisation failed: %(error)s"),
+    gettext_noop("This change could not be recorded on this device, nothing was saved: %(error)s"),
     gettext_noop("This field is required."),
     gettext_noop("This restaurant is not in the data of this device."),
     gettext_noop("This year"),

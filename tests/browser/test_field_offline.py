@@ -270,11 +270,10 @@ def test_a_visit_recorded_offline_survives_a_reload_and_is_sent_when_back_online
     assert not Visit.objects.filter(report="Menu du midi refait").exists()
 
     runs = kit.runs()
-    kit.set_offline(False)  # the "online" event starts a synchronisation
+    kit.set_offline(False)  # the "online" event starts a synchronisation, nothing else does
     kit.synced(runs)
-    if kit.outbox_count():
-        kit.sync()
 
+    assert kit.runs() == runs + 1
     assert kit.outbox_count() == 0
     envelope = Envelope.objects.get()
     assert envelope.action == "visit"
@@ -448,3 +447,107 @@ def test_the_outbox_is_sent_on_a_timer(kit, world):
 
     assert kit.outbox_count() == 0
     assert Visit.objects.filter(report="Par la minuterie").count() == 1
+
+
+def test_the_outbox_is_sent_at_start_when_the_kit_opens_online(kit, world):
+    page = open_kit(kit, world["agent"])
+    kit.set_offline(True)
+    open_card(page, "C00011")
+    record_visit(page, report="Envoyée au démarrage")
+    assert kit.outbox_count() == 1
+    kit.close()
+
+    page = kit.open()  # the laptop opened again, online
+    page.goto("/field/")
+    kit.ready()
+    kit.synced(0)  # the first run, started by the page itself
+
+    assert kit.outbox_count() == 0
+    assert Visit.objects.get(report="Envoyée au démarrage").restaurant == world["clients"]["gare"]
+
+
+# What an action writes on the device: its envelope in the outbox, and its local effect.
+DEVICE_STATE = """async (key) => ({
+    outbox: await FieldKit.db.outbox.count(),
+    seq: await FieldKit.meta.get("seq", 0),
+    visits: await FieldKit.db.visits.where("restaurant_key").equals(key).count(),
+    lastVisit: (await FieldKit.db.restaurants.get(key)).last_visit_at,
+})"""
+
+FAILURES = {
+    # The local change is written, then fails: the envelope must not stay alone.
+    "local change": """() => {
+        const apply = FieldKit.applyEnvelope;
+        FieldKit.applyEnvelope = async (envelope) => {
+            await apply(envelope);
+            throw new Error("local change failed");
+        };
+    }""",
+    # The local change is written, then the envelope cannot be: the change must not stay alone.
+    "envelope": """() => {
+        FieldKit.db.outbox.add = () => Promise.reject(new Error("outbox write failed"));
+    }""",
+}
+
+
+@pytest.mark.parametrize("failing", list(FAILURES))
+def test_an_action_is_recorded_whole_or_not_at_all(kit, world, failing):
+    page = open_kit(kit, world["agent"])
+    kit.set_offline(True)
+    open_card(page, "C00011")
+    key = f"r{world['clients']['gare'].pk}"
+    before = page.evaluate(DEVICE_STATE, key)
+    page.evaluate(FAILURES[failing])
+
+    page.locator("[data-testid=visit-today]").click()
+    form = page.locator("[data-testid=visit-today-form]")
+    form.locator("[data-testid=visit-report]").fill("Jamais enregistrée")
+    form.locator("[data-testid=save-visit]").click()
+
+    errors = form.locator("[data-form-errors]")
+    errors.wait_for()
+    assert "nothing was saved" in errors.inner_text()
+    assert page.evaluate(DEVICE_STATE, key) == before
+    assert before["outbox"] == 0 and before["visits"] == 0
+
+    page.reload()  # the failure undone, the same action goes through
+    kit.ready()
+    open_card(page, "C00011")
+    record_visit(page, report="Enregistrée")
+    after = page.evaluate(DEVICE_STATE, key)
+    assert (after["outbox"], after["seq"], after["visits"]) == (1, before["seq"] + 1, 1)
+    assert page.locator("[data-testid=visit-history] tbody tr", has_text="Jamais").count() == 0
+
+
+STORAGE = """(granted) => {
+    window.storageAsked = { persisted: 0, persist: 0 };
+    StorageManager.prototype.persisted = () => {
+        window.storageAsked.persisted += 1;
+        return Promise.resolve(granted);
+    };
+    StorageManager.prototype.persist = () => {
+        window.storageAsked.persist += 1;
+        return Promise.resolve(granted);
+    };
+}"""
+
+
+@pytest.mark.parametrize("granted", [False, True])
+def test_the_storage_warning_shows_when_the_browser_does_not_grant_persistence(kit, world, granted):
+    page = kit.open()
+    kit.context.add_init_script(f"({STORAGE})({'true' if granted else 'false'})")
+    login(page, world["agent"].username, PASSWORD)
+    page.wait_for_url(f"{kit.base_url}/")
+    page.goto("/field/")
+    kit.ready()
+    kit.synced(0)
+
+    asked = page.evaluate("window.storageAsked")
+    warning = page.locator("[data-testid=storage-warning]")
+    if granted:
+        assert asked == {"persisted": 1, "persist": 0}
+        assert warning.is_hidden()
+    else:
+        assert asked == {"persisted": 1, "persist": 1}  # the kit asked for it, and was refused
+        warning.wait_for()
+        assert "did not grant persistent storage" in warning.inner_text()

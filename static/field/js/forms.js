@@ -31,6 +31,21 @@
     return Object.keys(errors).length === 0;
   }
 
+  // Record an action (FK.perform); when the device cannot (storage full or refused, a defect),
+  // nothing was written, envelope and local change alike: the form stays open and says so.
+  async function record(form, action, entity, payload, baseVersion) {
+    try {
+      await FK.perform(action, entity, payload, baseVersion);
+      return true;
+    } catch (error) {
+      console.warn("field kit: the change was not recorded", error);
+      const message = FK.t("This change could not be recorded on this device, nothing was saved: %(error)s",
+        { error: String(error && error.message || error) });
+      if (form) { showErrors(form, { general: message }); } else { FK.status.error = message; FK.renderStatus(); }
+      return false;
+    }
+  }
+
   function fieldInput(field, value, prefix) {
     const id = prefix + field.name;
     const lists = FK.lists();
@@ -160,7 +175,7 @@
       pack_offered: form.elements.pack.value || null
     };
     const action = restaurant.kind === "client" ? "visit" : "prospect-visit";
-    await FK.perform(action, FK.entityOf(restaurant), payload);
+    if (!(await record(form, action, FK.entityOf(restaurant), payload))) { return; }
     modal("field-visit-dialog").hide();
   }
 
@@ -202,7 +217,8 @@
     const errors = {};
     if (!Object.keys(changes).length) { errors.general = FK.t("Tick at least one field to change."); }
     if (!showErrors(form, errors)) { return; }
-    await FK.perform("change-request", FK.entityOf(restaurant), { changes: changes, comment: form.elements.comment.value.trim() });
+    const request = { changes: changes, comment: form.elements.comment.value.trim() };
+    if (!(await record(form, "change-request", FK.entityOf(restaurant), request))) { return; }
     modal("field-change-dialog").hide();
   }
 
@@ -260,7 +276,8 @@
       const fields = {};
       Object.entries(values).forEach(([name, value]) => { if (value !== "" && value !== null) { fields[name] = value; } });
       const clientId = crypto.randomUUID();
-      await FK.perform("prospect-create", { kind: "prospect", id: null, client_id: clientId }, { fields: fields });
+      const entity = { kind: "prospect", id: null, client_id: clientId };
+      if (!(await record(form, "prospect-create", entity, { fields: fields }))) { return; }
       window.location.hash = "#/prospect/" + encodeURIComponent("u" + clientId);
       return;
     }
@@ -270,14 +287,15 @@
       if ((value || null) !== (before || null)) { fields[name] = value; base[name] = before; }
     });
     if (Object.keys(fields).length) {
-      await FK.perform("prospect-update", FK.entityOf(restaurant), { fields: fields, base: base }, restaurant.updated_at || null);
+      const update = { fields: fields, base: base };
+      if (!(await record(form, "prospect-update", FK.entityOf(restaurant), update, restaurant.updated_at || null))) { return; }
     }
     window.location.hash = FK.cardUrl(restaurant);
   }
 
   async function deleteProspect(restaurant) {
     if (!window.confirm(FK.t("Delete the prospect %(name)s?", { name: restaurant.name }))) { return; }
-    await FK.perform("prospect-delete", FK.entityOf(restaurant), {}, restaurant.updated_at || null);
+    if (!(await record(null, "prospect-delete", FK.entityOf(restaurant), {}, restaurant.updated_at || null))) { return; }
     window.location.hash = "#/prospects";
   }
 
@@ -358,7 +376,7 @@
       if (first) { first.focus(); }
       return;
     }
-    await FK.perform("conversion-request", FK.entityOf(restaurant), values);
+    if (!(await record(form, "conversion-request", FK.entityOf(restaurant), values))) { return; }
     window.location.hash = FK.cardUrl(restaurant);
   }
 
