@@ -8,7 +8,8 @@ Each figure comes with the month before and the same month a year earlier. The s
   "reviews": {"count", "rating", "answered", "within_target", "share_within_target",
               "median_hours", "previous": {...}, "last_year": {...}},
   "posts": {"value", "previous", "last_year"},
-  "roi": {inputs..., "guests", "value", "ratio"},
+  "roi": {inputs..., "guests", "value", "ratio",
+          "previous": {the same for the month before}, "last_year": {a year earlier}},
   "history": {"labels": [13 months], "series": {metric: [values]}},
   "status": {"level": "good|fair|attention|unknown", "points": [sentences]},
   "demo": bool,
@@ -31,14 +32,16 @@ from social.models import SocialAccount
 # The metrics a client report shows, in this order (those without data are left out).
 REPORT_METRICS = [
     "followers",
+    "new_followers",
     "reach",
     "views",
     "interactions",
     "bookings",
-    "calls",
-    "website",
-    "directions",
     "food_orders",
+    "menu_clicks",
+    "calls",
+    "website_clicks",
+    "directions",
 ]
 HISTORY_METRICS = ["followers", "reach", "interactions"]
 
@@ -135,7 +138,6 @@ def compute(*, restaurant: Restaurant, month: dt.date, language: str) -> dict:
             "previous": published.get(add_months(month, -1), 0),
             "last_year": published.get(add_months(month, -12), 0),
         }
-        roi = social.restaurant_roi(restaurant=restaurant, month=month)
         history = _history(restaurant, month)
         result = {
             "month": month.isoformat(),
@@ -143,27 +145,37 @@ def compute(*, restaurant: Restaurant, month: dt.date, language: str) -> dict:
             "reviews": reviews,
             "posts": posts,
             "roi": {
-                "average_ticket": _number(roi.average_ticket),
-                "ticket_is_default": roi.ticket_is_default,
-                "bookings": roi.bookings,
-                "food_orders": roi.food_orders,
-                "calls": roi.calls,
-                "directions": roi.directions,
-                "guests_per_booking": _number(roi.guests_per_booking),
-                "guests_per_food_order": _number(roi.guests_per_food_order),
-                "call_conversion": _number(roi.call_conversion),
-                "direction_conversion": _number(roi.direction_conversion),
-                "guests_per_visit": _number(roi.guests_per_visit),
-                "monthly_price": _number(roi.monthly_price),
-                "guests": _number(roi.guests),
-                "value": _number(roi.value),
-                "ratio": _number(roi.ratio),
+                **_roi(restaurant, month),
+                "previous": _roi(restaurant, add_months(month, -1)),
+                "last_year": _roi(restaurant, add_months(month, -12)),
             },
             "history": history,
             "demo": SocialAccount.objects.filter(restaurant=restaurant, demo=True).exists(),
         }
         result["status"] = online_status(result)
     return result
+
+
+def _roi(restaurant: Restaurant, month: dt.date) -> dict:
+    """The month's ROI with its inputs (docs/roi.md), as plain numbers."""
+    roi = social.restaurant_roi(restaurant=restaurant, month=month)
+    return {
+        "average_ticket": _number(roi.average_ticket),
+        "ticket_is_default": roi.ticket_is_default,
+        "bookings": roi.bookings,
+        "food_orders": roi.food_orders,
+        "calls": roi.calls,
+        "directions": roi.directions,
+        "guests_per_booking": _number(roi.guests_per_booking),
+        "guests_per_food_order": _number(roi.guests_per_food_order),
+        "call_conversion": _number(roi.call_conversion),
+        "direction_conversion": _number(roi.direction_conversion),
+        "guests_per_visit": _number(roi.guests_per_visit),
+        "monthly_price": _number(roi.monthly_price),
+        "guests": _number(roi.guests),
+        "value": _number(roi.value),
+        "ratio": _number(roi.ratio),
+    }
 
 
 def _history(restaurant: Restaurant, month: dt.date) -> dict:

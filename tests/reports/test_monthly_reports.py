@@ -3,6 +3,7 @@
 
 import datetime as dt
 import io
+import re
 import smtplib
 
 import pypdf
@@ -11,7 +12,7 @@ from django.core import mail
 from django.core.mail.backends.base import BaseEmailBackend
 from django.core.management import call_command
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import formats, timezone, translation
 
 from crm.models import Activity, Contact, ContactLink
 from reports import indicators, services
@@ -51,35 +52,54 @@ def month():
 
 @pytest.fixture
 def figures_data(bistro, month):
-    """Followers 100 -> 120 (last month -> this month), 90 a year ago; reach 10 a day; two reviews
-    (5 and 3 stars), one answered within target and one late; nothing else."""
+    """Followers 100 -> 120 (last month -> this month), 90 a year ago; 15 new followers; reach 10 a
+    day for five days; on Google 10 bookings, 5 calls, 5 direction requests, 7 website and 3 menu
+    clicks this month, 4 bookings last month, 2 bookings and 2 food orders a year ago; two reviews
+    this month (5 and 3 stars), one answered within target and one late; one last month (4 stars,
+    answered within target after 2 h), one a year ago (2 stars, never answered)."""
     google = make_account(bistro, "google")
     facebook = make_account(bistro, "facebook")
     previous, last_year = add_months(month, -1), add_months(month, -12)
+
+    def snapshot(account, metric, day, value):
+        return MetricSnapshot(account=account, metric=metric, day=day, value=value)
+
     rows = [
-        MetricSnapshot(account=facebook, metric="followers", day=month + dt.timedelta(days=3), value=110),
-        MetricSnapshot(account=facebook, metric="followers", day=month + dt.timedelta(days=20), value=120),
-        MetricSnapshot(account=facebook, metric="followers", day=previous + dt.timedelta(days=27), value=100),
-        MetricSnapshot(account=facebook, metric="followers", day=last_year + dt.timedelta(days=10), value=90),
-        MetricSnapshot(account=google, metric="bookings", day=month, value=4),
-        MetricSnapshot(account=google, metric="bookings", day=month + dt.timedelta(days=1), value=6),
-    ] + [
-        MetricSnapshot(account=facebook, metric="reach", day=month + dt.timedelta(days=day), value=10)
-        for day in range(5)
-    ]  # fmt: skip
+        snapshot(facebook, "followers", month + dt.timedelta(days=3), 110),
+        snapshot(facebook, "followers", month + dt.timedelta(days=20), 120),
+        snapshot(facebook, "followers", previous + dt.timedelta(days=27), 100),
+        snapshot(facebook, "followers", last_year + dt.timedelta(days=10), 90),
+        snapshot(facebook, "new_followers", month + dt.timedelta(days=1), 15),
+        snapshot(google, "bookings", month, 4),
+        snapshot(google, "bookings", month + dt.timedelta(days=1), 6),
+        snapshot(google, "calls", month + dt.timedelta(days=2), 5),
+        snapshot(google, "directions", month + dt.timedelta(days=2), 5),
+        snapshot(google, "website_clicks", month + dt.timedelta(days=4), 7),
+        snapshot(google, "menu_clicks", month + dt.timedelta(days=5), 3),
+        snapshot(google, "bookings", previous + dt.timedelta(days=3), 4),
+        snapshot(google, "bookings", last_year + dt.timedelta(days=3), 2),
+        snapshot(google, "food_orders", last_year + dt.timedelta(days=4), 2),
+    ] + [snapshot(facebook, "reach", month + dt.timedelta(days=day), 10) for day in range(5)]
     MetricSnapshot.objects.bulk_create(rows)
-    written = timezone.make_aware(dt.datetime.combine(month + dt.timedelta(days=2), dt.time(10)))
-    for rating, hours, late in ((5, 3, False), (3, 30, True)):
-        review = Review.objects.create(
-            account=google, restaurant=bistro, network="google", external_id=f"r{rating}",
+
+    def review(key, rating, written_on, *, hours=None, due_hours=24):
+        written = timezone.make_aware(dt.datetime.combine(written_on, dt.time(10)))
+        answered = written + dt.timedelta(hours=hours) if hours is not None else None
+        made = Review.objects.create(
+            account=google, restaurant=bistro, network="google", external_id=key,
             rating=rating, author="Camille", written_at=written, updated_at=written,
-            replied_at=written + dt.timedelta(hours=hours),
+            replied_at=answered,
         )  # fmt: skip
-        due = written + dt.timedelta(hours=24 if not late else 8)
-        ReviewTask.objects.create(
-            review=review, opened_at=written, due_at=due, state=TaskState.ANSWERED,
-            answered_at=written + dt.timedelta(hours=hours),
-        )  # fmt: skip
+        if answered:
+            ReviewTask.objects.create(
+                review=made, opened_at=written, due_at=written + dt.timedelta(hours=due_hours),
+                state=TaskState.ANSWERED, answered_at=answered,
+            )  # fmt: skip
+
+    review("r5", 5, month + dt.timedelta(days=2), hours=3)
+    review("r3", 3, month + dt.timedelta(days=2), hours=30, due_hours=8)
+    review("p4", 4, previous + dt.timedelta(days=5), hours=2)
+    review("y2", 2, last_year + dt.timedelta(days=5))
     return bistro
 
 
@@ -127,11 +147,19 @@ def test_indicators_match_the_hand_computed_figures(figures_data, month):
     figures = indicators.compute(restaurant=figures_data, month=month, language="fr")
 
     metrics = {row["key"]: row for row in figures["metrics"]}
+    assert list(metrics) == [
+        "followers", "new_followers", "reach", "bookings", "menu_clicks", "calls",
+        "website_clicks", "directions",
+    ]  # fmt: skip
     # Followers are a level: the month's last value (120), against 100 and 90.
     assert (metrics["followers"]["value"], metrics["followers"]["previous"]) == (120, 100)
     assert metrics["followers"]["last_year"] == 90
     assert metrics["followers"]["mom"] == 20.0 and metrics["followers"]["yoy"] == 33.3
-    assert metrics["reach"]["value"] == 50 and metrics["bookings"]["value"] == 10
+    assert metrics["reach"]["value"] == 50 and metrics["new_followers"]["value"] == 15
+    assert (metrics["bookings"]["value"], metrics["bookings"]["previous"]) == (10, 4)
+    assert metrics["bookings"]["last_year"] == 2 and metrics["bookings"]["mom"] == 150.0
+    assert metrics["website_clicks"]["value"] == 7 and metrics["menu_clicks"]["value"] == 3
+    assert metrics["website_clicks"]["label"] == "Clics vers le site"
     reviews = figures["reviews"]
     assert (reviews["count"], reviews["rating"]) == (2, 4.0)
     assert (reviews["answered"], reviews["within_target"], reviews["share_within_target"]) == (
@@ -139,14 +167,38 @@ def test_indicators_match_the_hand_computed_figures(figures_data, month):
         1,
         50.0,
     )
-    assert reviews["median_hours"] == 16.5
+    assert reviews["median_hours"] == 16.5  # (3 + 30) / 2
+    assert reviews["previous"] == {
+        "count": 1, "rating": 4.0, "answered": 1, "within_target": 1,
+        "share_within_target": 100.0, "median_hours": 2.0,
+    }  # fmt: skip
+    assert reviews["last_year"] == {
+        "count": 1, "rating": 2.0, "answered": 0, "within_target": 0,
+        "share_within_target": None, "median_hours": None,
+    }  # fmt: skip
     assert figures["posts"] == {"value": 0, "previous": 0, "last_year": 0}
-    # ROI: 10 bookings x 2.5 guests at the default ticket; the pack costs 200.
+    # ROI at the default ticket (25 EUR): 10 bookings x 2.5 + 5 calls x 0.3 x 2 + 5 direction
+    # requests x 0.2 x 2 = 25 + 3 + 2 = 30 guests, 750 EUR, 3.75 per euro of the 200 EUR pack.
     roi = figures["roi"]
-    assert roi["bookings"] == 10 and roi["guests"] == 25.0 and roi["monthly_price"] == 200.0
-    assert figures["status"]["level"] in {"good", "fair", "attention"}
+    assert (roi["bookings"], roi["calls"], roi["directions"]) == (10, 5, 5)
+    assert (roi["guests"], roi["value"], roi["monthly_price"], roi["ratio"]) == (
+        30.0, 750.0, 200.0, 3.75,
+    )  # fmt: skip
+    assert roi["ticket_is_default"] is True and roi["average_ticket"] == 25.0
+    # Last month: 4 bookings = 10 guests, 250 EUR; the contract began after its first day.
+    previous = roi["previous"]
+    assert (previous["bookings"], previous["guests"], previous["value"]) == (4, 10.0, 250.0)
+    assert (previous["monthly_price"], previous["ratio"]) == (None, None)
+    # A year ago: 2 bookings x 2.5 + 2 food orders x 1.5 = 8 guests, 200 EUR; no contract then.
+    last_year = roi["last_year"]
+    assert (last_year["guests"], last_year["value"], last_year["ratio"]) == (8.0, 200.0, None)
+    # The verdict: rating 4.0 counts half, the growing audience one, 50 % within target half:
+    # 2 of 3, "fair".
+    assert figures["status"]["level"] == "fair"
+    assert len(figures["status"]["points"]) == 3
     assert len(figures["history"]["labels"]) == 13
     assert figures["history"]["series"]["followers"][-1] == 120
+    assert figures["history"]["series"]["followers"][0] == 90
 
 
 # --- Generating ------------------------------------------------------------------------------------
@@ -156,6 +208,27 @@ def _pdf_text(report) -> tuple[pypdf.PdfReader, str]:
     with report.pdf.open("rb") as handle:
         reader = pypdf.PdfReader(io.BytesIO(handle.read()))
     return reader, "\n".join(page.extract_text() for page in reader.pages)
+
+
+def _raster_images(reader: pypdf.PdfReader) -> list[str]:
+    """Every bitmap the PDF holds, also inside form XObjects (where WeasyPrint puts the SVGs)."""
+    found, seen = [], set()
+
+    def walk(resources):
+        for name, ref in (resources or {}).get("/XObject", {}).items():
+            key = getattr(ref, "idnum", id(ref))
+            if key in seen:
+                continue
+            seen.add(key)
+            xobject = ref.get_object()
+            if xobject.get("/Subtype") == "/Image":
+                found.append(name)
+            elif xobject.get("/Subtype") == "/Form":
+                walk(xobject.get("/Resources"))
+
+    for page in reader.pages:
+        walk(page.get("/Resources"))
+    return found
 
 
 def test_generating_makes_an_a4_pdf_in_the_clients_language(figures_data, month, community_manager):
@@ -169,12 +242,29 @@ def test_generating_makes_an_a4_pdf_in_the_clients_language(figures_data, month,
 
     assert report.status == ReportStatus.GENERATED and report.indicators["reviews"]["count"] == 2
     reader, text = _pdf_text(report)
-    assert len(reader.pages) >= 2
+    # Cover; audience with its two charts; reviews, ROI and the comments.
+    assert len(reader.pages) == 3
     for page in reader.pages:
         assert tuple(round(float(side)) for side in page.mediabox[2:]) == A4
-    for expected in ("rapport mensuel", "le bistro", "votre image en ligne", "un très bon mois.",
-                     "retour sur investissement", f"1 / {len(reader.pages)}"):  # fmt: skip
-        assert expected in text.lower(), expected
+    pages = [page.extract_text().lower() for page in reader.pages]
+    assert "rapport mensuel" in pages[0] and "votre image en ligne" in pages[0]
+    assert "audience et activité" in pages[1] and "clics vers le site 7" in pages[1]
+    for expected in (
+        "retour sur investissement",
+        "750,00 €",
+        "250,00 €",
+        "3,75",
+        "un très bon mois.",
+    ):
+        assert expected in pages[2], expected
+    for number, page in enumerate(pages, start=1):
+        assert f"{number} / 3" in page
+    # The charts are vector: their text (month labels, only drawn in the charts) is in the PDF
+    # as text, and the document holds no bitmap at all.
+    with translation.override("fr"):
+        first_label = formats.date_format(add_months(month, -12), "M Y")
+    assert text.count(first_label) == 2, first_label  # followers and reach
+    assert _raster_images(reader) == []
 
 
 def test_an_english_client_gets_an_english_report(figures_data, month):
@@ -785,3 +875,37 @@ def test_the_admin_shows_reports_read_only_and_generates_through_the_service(
     assert report.comments == "<p>v1</p>" and report.status == ReportStatus.SENT
     new = MonthlyReport.objects.get(previous=report)
     assert new.status == ReportStatus.GENERATED and new.version == 2
+
+
+def test_the_list_is_paginated_by_fifty(client, community_manager, month):
+    for number in range(51):
+        restaurant = RestaurantFactory(
+            name=f"R{number:02d}", client=True, community_manager=community_manager
+        )
+        MonthlyReport.objects.create(restaurant=restaurant, month=month, deadline=month)
+    client.force_login(community_manager)
+
+    first = client.get(reverse("monthly_list"), {"due": "1"})
+    second = client.get(reverse("monthly_list"), {"due": "1", "page": "2"})
+
+    assert [r.restaurant.name for r in first.context["page"]] == [f"R{n:02d}" for n in range(50)]
+    assert [r.restaurant.name for r in second.context["page"]] == ["R50"]
+    assert first.context["page"].paginator.count == 51
+    assert "due=1&amp;page=2" in first.content.decode()
+
+
+def test_the_editor_shows_each_figure_with_the_previous_month_and_last_year(
+    client, figures_data, month, community_manager
+):
+    [report] = services.month_drafts_create(month=month)
+    client.force_login(community_manager)
+
+    body = client.get(reverse("monthly_detail", args=[report.pk])).content.decode()
+
+    table = body.split('data-testid="report-indicators"', 1)[1].split("</table>", 1)[0]
+    cells = lambda testid: re.findall(  # noqa: E731
+        r"<td[^>]*>(.*?)</td>", table.split(f'data-testid="{testid}"', 1)[1].split("</tr>", 1)[0]
+    )
+    assert cells("roi-value") == ["750,00 €", "250,00 €", "200,00 €"]
+    assert cells("roi-ratio") == ["3,75", "—", "—"]
+    assert "Clics vers le site" in table and "Nouveaux abonnés" in table
