@@ -4,9 +4,11 @@ Agents see their own statistics; whoever sees every agent's (admins, direction) 
 from a list. The figures come from reports/field_stats.py.
 """
 
+import logging
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
@@ -22,6 +24,8 @@ from reports import charts
 from reports.field_stats import FieldStats, Period, field_stats, period_from_params
 from reports.pdf import render_pdf
 from sales.services import users_with_sales_role
+
+logger = logging.getLogger(__name__)
 
 VIEW_OWN = "reports.view_own_field_stats"
 VIEW_ALL = "reports.view_all_field_stats"
@@ -141,16 +145,21 @@ def field_stats_pdf(request: HttpRequest) -> HttpResponse:
     if choice.agent is None:
         return redirect(f"{reverse('field_stats')}?{choice.query}")
     stats = field_stats(agent=choice.agent, period=choice.period)
-    pdf = render_pdf(
-        "reports/pdf/field_stats.html",
-        {
-            "choice": choice,
-            "stats": stats,
-            "charts": _svg_charts(stats),
-            "generated_at": timezone.localtime(),
-        },
-        request=request,
-    )
+    try:
+        pdf = render_pdf(
+            "reports/pdf/field_stats.html",
+            {
+                "choice": choice,
+                "stats": stats,
+                "charts": _svg_charts(stats),
+                "generated_at": timezone.localtime(),
+            },
+            request=request,
+        )
+    except Exception as error:  # the page stays usable (and printable) without its PDF
+        logger.exception("field statistics PDF of %s failed", choice.agent.pk)
+        messages.error(request, _("The PDF could not be made: %(error)s") % {"error": error})
+        return redirect(f"{reverse('field_stats')}?{choice.query}")
     name = slugify(choice.agent.username) or choice.agent.pk
     filename = f"field-stats-{name}-{choice.period.start:%Y%m}-{choice.period.last:%Y%m}.pdf"
     return HttpResponse(

@@ -63,23 +63,23 @@ def error_message(kind: str, detail: str, *, sent: bool = False) -> str:
         ReportError.NO_DATA: _(
             "No data for this month: no statistics, reviews or posts were fetched."
         ),
-        ReportError.INDICATORS: _("The indicators could not be computed: %(detail)s"),
-        ReportError.PDF: _("The PDF could not be made: %(detail)s"),
+        ReportError.INDICATORS: _("The indicators could not be computed: %(error)s"),
+        ReportError.PDF: _("The PDF could not be made: %(error)s"),
         ReportError.PDF_MISSING: _("The PDF file is missing: generate the report again."),
         ReportError.NOT_GENERATED: _("Generate the report before sending it."),
         ReportError.STALE: _(
             "The comments changed after the PDF was made: generate it again before sending."
         ),
         ReportError.RECIPIENTS: _("Add at least one recipient."),
-        ReportError.TEMPLATE: _("The e-mail template cannot be used: %(detail)s"),
-        ReportError.SMTP: _("Sending again failed: %(detail)s")
+        ReportError.TEMPLATE: _("The e-mail template cannot be used: %(error)s"),
+        ReportError.SMTP: _("Sending again failed: %(error)s")
         if sent
-        else _("Sending failed: %(detail)s"),
+        else _("Sending failed: %(error)s"),
         ReportError.BUSY: _("Someone else was generating or sending this report at the same time."),
         ReportError.FORBIDDEN: _("This restaurant is not among yours any more."),
-        ReportError.UNEXPECTED: _("An unexpected error stopped it: %(detail)s"),
+        ReportError.UNEXPECTED: _("An unexpected error stopped it: %(error)s"),
     }
-    return str(messages.get(kind, "%(detail)s")) % {"detail": detail}
+    return str(messages.get(kind, "%(error)s")) % {"error": detail}
 
 
 class MonthlyReportQuerySet(models.QuerySet):

@@ -12,6 +12,7 @@ from pathlib import Path
 from django.conf import settings
 from django.contrib.staticfiles import finders
 from django.template.loader import render_to_string
+from django.utils.translation import gettext as _
 
 
 class PdfUnavailable(RuntimeError):
@@ -23,7 +24,7 @@ def _weasyprint():
         import weasyprint
     except OSError as error:  # the Python package is there, Pango is not
         raise PdfUnavailable(
-            "PDF rendering needs the Pango library (Debian: libpango-1.0-0 libpangoft2-1.0-0)"
+            _("PDF rendering needs the Pango library (Debian: libpango-1.0-0 libpangoft2-1.0-0).")
         ) from error
     return weasyprint
 

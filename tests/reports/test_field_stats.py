@@ -330,7 +330,7 @@ def test_manager_pdf_without_an_agent_goes_back_to_the_prompt(client, direction)
     response = client.get("/stats/field/pdf/", JAN_TO_MAR)
 
     assert response.status_code == 302
-    assert response["Location"] == "/stats/field/?from=2026-01&to=2026-03"
+    assert response["Location"] == f"/stats/field/?agent={sales_agent.pk}&from=2026-01&to=2026-03"
 
 
 # Query counts: constant whatever the data size.
@@ -423,3 +423,23 @@ def test_pdf_with_many_series_and_two_years_stays_on_one_page(client, direction,
     response = client.get("/stats/field/pdf/", {"agent": sales_agent.pk, "from": "2025-01", "to": "2026-12"})  # fmt: skip
 
     assert len(PdfReader(io.BytesIO(response.content)).pages) == 1
+
+
+def test_pdf_that_cannot_be_made_goes_back_to_the_page_with_the_reason(
+    client, sales_agent, world, monkeypatch
+):
+    from reports import field_views
+    from reports.pdf import PdfUnavailable
+
+    def unavailable(*_args, **_kwargs):
+        raise PdfUnavailable("Pango manque")
+
+    monkeypatch.setattr(field_views, "render_pdf", unavailable)
+    client.force_login(sales_agent)
+
+    response = client.get("/stats/field/pdf/", {"from": "2026-01", "to": "2026-03"})
+
+    assert response.status_code == 302
+    assert response["Location"] == f"/stats/field/?agent={sales_agent.pk}&from=2026-01&to=2026-03"
+    page = client.get(response["Location"])
+    assert "Pango manque" in page.content.decode()

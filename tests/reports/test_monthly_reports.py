@@ -909,3 +909,48 @@ def test_the_editor_shows_each_figure_with_the_previous_month_and_last_year(
     assert cells("roi-value") == ["750,00 €", "250,00 €", "200,00 €"]
     assert cells("roi-ratio") == ["3,75", "—", "—"]
     assert "Clics vers le site" in table and "Nouveaux abonnés" in table
+
+
+def test_a_pdf_that_cannot_be_made_fails_the_report_with_the_reason(
+    figures_data, month, community_manager, monkeypatch
+):
+    from reports.pdf import PdfUnavailable
+
+    def unavailable(*_args, **_kwargs):
+        raise PdfUnavailable("Pango manque")
+
+    monkeypatch.setattr(services, "render_pdf", unavailable)
+    [report] = services.month_drafts_create(month=month)
+    services.report_save(
+        report=report, by=community_manager, comments="<p>Gardé</p>", recipients=""
+    )
+
+    report = services.report_generate(report=report, by=community_manager)
+
+    report.refresh_from_db()
+    assert report.status == ReportStatus.FAILED and report.error_kind == ReportError.PDF
+    assert report.error == "Pango manque" and "Pango manque" in report.error_message
+    assert report.comments == "<p>Gardé</p>" and not report.pdf
+    # Worded when shown, in the reader's language, from the stored kind and detail.
+    with translation.override("fr"):
+        assert report.error_message.startswith("Le PDF n'a pas pu être créé")
+    with translation.override("en"):
+        assert report.error_message == "The PDF could not be made: Pango manque"
+
+
+def test_figures_that_cannot_be_computed_are_said_not_a_server_error(
+    client, bistro, month, community_manager, monkeypatch
+):
+    [report] = services.month_drafts_create(month=month)
+
+    def broken(**_kwargs):
+        raise ValueError("bad snapshot")
+
+    monkeypatch.setattr(indicators, "compute", broken)
+    client.force_login(community_manager)
+
+    page = client.get(reverse("monthly_detail", args=[report.pk]))
+    preview = client.get(reverse("monthly_preview", args=[report.pk]))
+
+    assert page.status_code == 200 and 'data-testid="figures-unavailable"' in page.content.decode()
+    assert preview.status_code == 302
