@@ -1,10 +1,11 @@
+from django import forms
 from django.conf import settings
 from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
-from comadvisor.emails import email_render, sample_context
+from comadvisor.emails import check_template, email_render, sample_context
 from comadvisor.models import EmailTemplate, SiteSettings, WorkerHeartbeat
 
 
@@ -31,8 +32,30 @@ class WorkerHeartbeatAdmin(admin.ModelAdmin):
         return False
 
 
+class EmailTemplateForm(forms.ModelForm):
+    """Saves only a template that renders in both languages with the placeholders it declares:
+    a broken one would fail every later notification, long after the admin left the page."""
+
+    class Meta:
+        model = EmailTemplate
+        fields = ("subject_fr", "body_fr", "subject_en", "body_en")
+
+    def clean(self):
+        cleaned = super().clean()
+        placeholders = self.instance.placeholders
+        for name in self.Meta.fields:
+            if self.has_error(name) or name not in cleaned:
+                continue
+            try:
+                check_template(text=cleaned[name], placeholders=placeholders)
+            except ValidationError as error:
+                self.add_error(name, error)
+        return cleaned
+
+
 @admin.register(EmailTemplate)
 class EmailTemplateAdmin(admin.ModelAdmin):
+    form = EmailTemplateForm
     list_display = ("key", "description", "subject_fr", "subject_en")
     search_fields = ("key", "description", "subject_fr", "subject_en")
     readonly_fields = ("key", "description", "placeholders", "preview")

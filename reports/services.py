@@ -213,10 +213,13 @@ def _remind_community_managers(
             "reports": [{"name": report.restaurant.name} for report in due],
             "url": url,
         }
+        # robust: a mail server down must not fail the month-end job once its drafts are
+        # committed (Django logs the error); the drafts show on the list anyway.
         transaction.on_commit(
             lambda manager=manager, context=context: email_send(
                 key="reports-due", to=[manager.email], language=manager.language, context=context
-            )
+            ),
+            robust=True,
         )
 
 

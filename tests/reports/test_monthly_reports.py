@@ -954,3 +954,17 @@ def test_figures_that_cannot_be_computed_are_said_not_a_server_error(
 
     assert page.status_code == 200 and 'data-testid="figures-unavailable"' in page.content.decode()
     assert preview.status_code == 302
+
+
+def test_the_month_end_job_survives_a_mail_server_down(
+    bistro, month, community_manager, settings, django_capture_on_commit_callbacks
+):
+    community_manager.email = "cm@example.com"
+    community_manager.save()
+    settings.EMAIL_BACKEND = f"{__name__}.FailingBackend"
+
+    with django_capture_on_commit_callbacks(execute=True):
+        created = services.month_drafts_create(month=month)
+
+    assert [report.restaurant for report in created] == [bistro]
+    assert MonthlyReport.objects.count() == 1
