@@ -579,9 +579,7 @@ def test_sales_agent_numbers_are_what_their_lists_show(client, sales_agent, worl
     section = _section(response.content.decode(), "sales-agent")
     pipeline = section.split('data-testid="agent-pipeline"', 1)[1].split("</table>", 1)[0]
     _every_number_is_a_link(pipeline)
-    columns = {
-        column["stage"]: column for column in client.get("/pipeline/").context["columns"]
-    }
+    columns = {column["stage"]: column for column in client.get("/pipeline/").context["columns"]}
     for row in response.context["my_pipeline"]:
         column = columns[row["stage"]]
         assert (len(column["cards"]), column["total"]) == (row["count"], row["amount"]), row
