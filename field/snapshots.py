@@ -98,14 +98,20 @@ def _admin_lists() -> list:
     ]
 
 
+# Past this many restaurants changed (or visits done) since a snapshot was built, it is rebuilt
+# without looking which: a burst of that size (an import, a reassignment of a sector) may well
+# concern the agent, and the check stays a handful of plain queries.
+CHANGES_LOOKED_AT = 500
+
+
 def snapshot_outdated(*, snapshot: Snapshot, agent: User, now: datetime | None = None) -> bool:
     """Whether the snapshot is too old to serve or what it copies changed since it was built,
-    read cheaply (a few indexed EXISTS, no rebuild): the admin's lists and settings saved in the
-    administration (its log), a restaurant of the kit saved since (an edit on the web, a client
-    new in the agent's zone, one given to them) or one that was in their hands and changed since
-    (given to a colleague, archived, moved out of their zone), a visit done since on the kit's
-    restaurants by anyone. What is not read here (invoices, hand-written timeline entries) waits
-    for the age limit, the nightly rebuild or the next integration."""
+    read cheaply (plain indexed queries, no rebuild): the admin's lists and settings saved in
+    the administration (its log), a restaurant of the kit with a history row since (an edit on
+    the web, a client new in the agent's zone, one given to them) or one that was in their hands
+    before (given to a colleague, archived, moved out of their zone), a visit done since on the
+    kit's restaurants by anyone, or by the agent. What is not read here (invoices, hand-written
+    timeline entries) waits for the age limit, the nightly rebuild or the next integration."""
     from django.contrib.admin.models import LogEntry
     from django.contrib.contenttypes.models import ContentType
 
@@ -117,27 +123,38 @@ def snapshot_outdated(*, snapshot: Snapshot, agent: User, now: datetime | None =
     lists = ContentType.objects.get_for_models(*_admin_lists()).values()
     if LogEntry.objects.filter(action_time__gt=since, content_type__in=list(lists)).exists():
         return True
-    scope = kit_scope(agent).values("pk")
+    # What changed since, company-wide, is read first (usually nothing): the kit's scope, a
+    # costly query to build, is only asked about those few restaurants.
     history = Restaurant.history.model.objects
-    zones = Zone.agents.through.objects.filter(user_id=agent.pk).values("zone_id")
-    was_in_hands = history.filter(id=OuterRef("id"), history_date__lte=since).filter(
-        Q(sales_agent_id=agent.pk) | Q(created_by_id=agent.pk) | Q(zone_id__in=zones)
-    )
-    if (
+    changed = set(
         history.filter(history_date__gt=since)
-        .filter(Q(id__in=scope) | Exists(was_in_hands))
-        .exists()
-    ):
-        return True
+        .order_by()
+        .values_list("id", flat=True)[: CHANGES_LOOKED_AT + 1]
+    )
     # A visit done since is dated within the backdating bound before it (online or offline).
     bound = max(SalesSettings.load().visit_backdate_days, field_settings.visit_backdate_days or 0)
-    return (
+    visited = list(
         Visit.objects.filter(
             status=VisitStatus.DONE,
             start__gte=since - timedelta(days=bound + 1),
             updated_at__gt=since,
-        )
-        .filter(Q(agent=agent) | Q(restaurant_id__in=scope))
+        ).values_list("agent_id", "restaurant_id")[: CHANGES_LOOKED_AT + 1]
+    )
+    if len(changed) > CHANGES_LOOKED_AT or len(visited) > CHANGES_LOOKED_AT:
+        return True
+    if any(visitor == agent.pk for visitor, _restaurant in visited):
+        return True
+    touched = changed | {restaurant for _visitor, restaurant in visited}
+    if not touched:
+        return False
+    if kit_scope(agent).filter(pk__in=touched).exists():
+        return True
+    if not changed:
+        return False
+    zones = Zone.agents.through.objects.filter(user_id=agent.pk).values("zone_id")
+    return (
+        history.filter(id__in=changed, history_date__lte=since)
+        .filter(Q(sales_agent_id=agent.pk) | Q(created_by_id=agent.pk) | Q(zone_id__in=zones))
         .exists()
     )
 

@@ -357,3 +357,17 @@ def test_lists_and_settings_saved_in_the_admin_outdate_every_snapshot(
     assert response.status_code == 200
     data = snapshots.snapshot_document(Snapshot.objects.get(agent=agent))
     assert data["settings"]["freshness_hours"] == 6
+
+
+def test_a_burst_of_changes_elsewhere_rebuilds_without_looking_which(
+    client, agent, client_restaurant, monkeypatch
+):
+    monkeypatch.setattr(snapshots, "CHANGES_LOOKED_AT", 2)
+    etag = _read(client, agent)["ETag"]
+    for n in range(2):
+        RestaurantFactory(name=f"Ailleurs {n}", client=True, postal_code="13001")
+    assert _read(client, agent, etag).status_code == 304  # two: looked at, not the agent's
+
+    RestaurantFactory(name="Ailleurs 2", client=True, postal_code="13001")
+
+    assert _read(client, agent, etag).status_code == 200
