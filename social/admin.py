@@ -101,6 +101,17 @@ class ReviewTaskAdmin(admin.ModelAdmin):
     list_display = ("review", "state", "assignee", "due_at", "answered_at")
     list_filter = ("state",)
     raw_id_fields = ("review", "assignee", "answered_by")
+    # Opening and closing a task go through the services (they keep the review's open_due_at):
+    # here only the assignee changes.
+    readonly_fields = (
+        "review",
+        "reason",
+        "state",
+        "opened_at",
+        "due_at",
+        "answered_at",
+        "answered_by",
+    )
     list_select_related = ("review", "review__restaurant", "assignee")
     show_full_result_count = False
 

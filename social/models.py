@@ -153,6 +153,9 @@ class Review(models.Model):
     reply_sent = models.BooleanField(
         _("reply sent through the platform"), default=False, editable=False
     )
+    # The due time of the review's open task (None: no task open), kept by the services that
+    # open and close tasks, so the queue sorts and filters on an index of this table.
+    open_due_at = models.DateTimeField(_("answer due"), null=True, blank=True, editable=False)
     fetched_at = models.DateTimeField(default=timezone.now)
 
     objects = ReviewQuerySet.as_manager()
@@ -173,6 +176,15 @@ class Review(models.Model):
         indexes = [
             models.Index(fields=["restaurant", "-written_at"], name="social_review_restaurant"),
             models.Index(fields=["network", "-written_at"], name="social_review_network"),
+            # The queue's order (selectors.review_queue), and its overdue filter.
+            models.Index(
+                fields=["open_due_at", "-replied_at", "-written_at", "-id"],
+                name="social_review_queue",
+            ),
+            # The queue's filters, inside a user's restaurants.
+            models.Index(fields=["restaurant", "replied_at"], name="social_review_answered"),
+            models.Index(fields=["restaurant", "rating"], name="social_review_rating"),
+            models.Index(fields=["restaurant", "sentiment"], name="social_review_sentiment"),
         ]
         permissions = [
             ("reply_review", _("Can answer reviews")),

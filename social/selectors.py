@@ -6,7 +6,19 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from django.db.models import Avg, Count, F, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
+from django.db import connection
+from django.db.models import (
+    Aggregate,
+    Avg,
+    Count,
+    F,
+    FloatField,
+    Func,
+    Prefetch,
+    Q,
+    QuerySet,
+    Sum,
+)
 from django.db.models.functions import TruncMonth
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -310,16 +322,11 @@ def _local_midnight(day: dt.date) -> dt.datetime:
 
 
 def review_queue(*, user: User, filters: ReviewFilters) -> QuerySet:
-    """Reviews of the restaurants the user sees, the open ones first by due time."""
-    open_task = ReviewTask.objects.filter(review=OuterRef("pk"), state=TaskState.OPEN)
-    queryset = (
-        Review.objects.visible_to(user)
-        .select_related("restaurant", "account", "replied_by")
-        .annotate(
-            due_at=Subquery(open_task.values("due_at")[:1]),
-            task_id=Subquery(open_task.values("pk")[:1]),
-        )
-    )
+    """Reviews of the restaurants the user sees: those with an open task first by due time, then
+    the other unanswered ones, then the answered ones, newest answer first. The order and the
+    filters read the review's own columns (open_due_at is its open task's due time), each on an
+    index."""
+    queryset = Review.objects.visible_to(user).select_related("restaurant", "account", "replied_by")
     if filters.network:
         queryset = queryset.filter(network=filters.network)
     if filters.rating:
@@ -333,8 +340,7 @@ def review_queue(*, user: User, filters: ReviewFilters) -> QuerySet:
     elif filters.answered == "no":
         queryset = queryset.filter(replied_at__isnull=True)
     if filters.overdue:
-        overdue = ReviewTask.objects.filter(state=TaskState.OPEN, due_at__lt=timezone.now())
-        queryset = queryset.filter(pk__in=overdue.values("review_id"))
+        queryset = queryset.filter(open_due_at__lt=timezone.now())
     if filters.answered_month or filters.within_target:
         answers = ReviewTask.objects.filter(state=TaskState.ANSWERED)
         if filters.answered_month:
@@ -346,9 +352,13 @@ def review_queue(*, user: User, filters: ReviewFilters) -> QuerySet:
         if filters.within_target:
             answers = answers.filter(answered_at__lte=F("due_at"))
         queryset = queryset.filter(pk__in=answers.values("review_id"))
-    # Unanswered first on every database (PostgreSQL sorts NULL last by default).
+    # The NULLS placement is PostgreSQL's default for each direction, said for SQLite's sake; so
+    # the order is the social_review_queue index's.
     return queryset.order_by(
-        F("replied_at").asc(nulls_first=True), F("due_at").asc(nulls_last=True), "-written_at"
+        F("open_due_at").asc(nulls_last=True),
+        F("replied_at").desc(nulls_first=True),
+        F("written_at").desc(),
+        F("pk").desc(),
     )
 
 
@@ -387,6 +397,26 @@ def _percentile(values: list[float], fraction: float) -> float:
     return ordered[min(rank, len(ordered)) - 1]
 
 
+class _Percentile(Aggregate):
+    """PostgreSQL's ordered-set aggregates: PERCENTILE_CONT (interpolated, as statistics.median)
+    and PERCENTILE_DISC (the nearest rank, as _percentile)."""
+
+    template = "%(function)s(%(fraction)s) WITHIN GROUP (ORDER BY %(expressions)s)"
+
+    def __init__(self, expression, *, function: str, fraction: float):
+        super().__init__(
+            expression, function=function, fraction=float(fraction), output_field=FloatField()
+        )
+
+
+def _hours_to_answer():
+    return Func(
+        F("answered_at") - F("opened_at"),
+        template="EXTRACT(EPOCH FROM %(expressions)s) / 3600.0",
+        output_field=FloatField(),
+    )
+
+
 def response_stats(
     *,
     restaurant: Restaurant | None = None,
@@ -395,15 +425,22 @@ def response_stats(
     until: dt.date,
 ) -> dict[tuple[str, dt.date], ResponseStats]:
     """Median and 90th-percentile response time (hours) and share answered within target, per
-    network and month of the answer. One query; the durations of a restaurant's or a queue's
-    answered tasks over a period are few enough to order in Python."""
+    network and month of the answer (in the site's time zone). One query. A user's queue (many
+    restaurants) is aggregated by PostgreSQL itself; one restaurant's answers, or any on SQLite,
+    are few enough to order in Python, which also keeps each entry's durations (the monthly
+    report adds them up over the networks)."""
     queryset = ReviewTask.objects.filter(
-        state=TaskState.ANSWERED, answered_at__date__gte=since, answered_at__date__lte=until
+        state=TaskState.ANSWERED,
+        # Instants, not answered_at__date: the answered_at index serves them.
+        answered_at__gte=_local_midnight(since),
+        answered_at__lt=_local_midnight(until + dt.timedelta(days=1)),
     )
     if restaurant is not None:
         queryset = queryset.filter(review__restaurant=restaurant)
     if user is not None:
         queryset = queryset.filter(review__restaurant__in=Restaurant.objects.visible_to(user))
+    if restaurant is None and connection.vendor == "postgresql":
+        return _response_stats_in_sql(queryset)
     stats: dict[tuple[str, dt.date], ResponseStats] = {}
     for network, opened, due, answered in queryset.values_list(
         "review__network", "opened_at", "due_at", "answered_at"
@@ -417,6 +454,29 @@ def response_stats(
         entry.median_hours = round(statistics.median(entry.durations), 1)
         entry.p90_hours = round(_percentile(entry.durations, 0.9), 1)
     return stats
+
+
+def _response_stats_in_sql(queryset: QuerySet) -> dict[tuple[str, dt.date], ResponseStats]:
+    rows = (
+        queryset.annotate(month=TruncMonth("answered_at"), network=F("review__network"))
+        .values("network", "month")
+        .annotate(
+            answered=Count("pk"),
+            within=Count("pk", filter=Q(answered_at__lte=F("due_at"))),
+            median=_Percentile(_hours_to_answer(), function="PERCENTILE_CONT", fraction=0.5),
+            p90=_Percentile(_hours_to_answer(), function="PERCENTILE_DISC", fraction=0.9),
+        )
+        .order_by()
+    )
+    return {
+        (row["network"], _month_key(row["month"])): ResponseStats(
+            answered=row["answered"],
+            within_target=row["within"],
+            median_hours=round(row["median"], 1),
+            p90_hours=round(row["p90"], 1),
+        )
+        for row in rows
+    }
 
 
 # --- Posts ---------------------------------------------------------------------------------------

@@ -217,8 +217,10 @@ def _digest(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest() if text else ""
 
 
-def review_due_at(*, opened_at: dt.datetime, restaurant) -> dt.datetime:
-    config = social_settings()
+def review_due_at(
+    *, opened_at: dt.datetime, restaurant, config: SocialSettings | None = None
+) -> dt.datetime:
+    config = config or social_settings()
     return add_business_hours(
         opened_at,
         config.response_target_hours,
@@ -238,6 +240,21 @@ def _manages_reviews(restaurant: Restaurant) -> bool:
     )
 
 
+def _task_create(review: Review, reason: str, *, restaurant: Restaurant, due_at) -> ReviewTask:
+    """The review's task, its due time copied on the review (open_due_at) for the queue."""
+    task = ReviewTask.objects.create(
+        review=review,
+        assignee=restaurant.review_manager,
+        reason=reason,
+        opened_at=timezone.now(),
+        due_at=due_at,
+    )
+    if review.open_due_at != due_at:
+        Review.objects.filter(pk=review.pk).update(open_due_at=due_at)
+        review.open_due_at = due_at
+    return task
+
+
 def _open_task(
     review: Review, reason: str, *, restaurant: Restaurant, managed: bool
 ) -> ReviewTask | None:
@@ -247,14 +264,8 @@ def _open_task(
         return None
     if ReviewTask.objects.filter(review=review, state=TaskState.OPEN).exists():
         return None
-    now = timezone.now()
-    return ReviewTask.objects.create(
-        review=review,
-        assignee=restaurant.review_manager,
-        reason=reason,
-        opened_at=now,
-        due_at=review_due_at(opened_at=now, restaurant=restaurant),
-    )
+    due_at = review_due_at(opened_at=timezone.now(), restaurant=restaurant)
+    return _task_create(review, reason, restaurant=restaurant, due_at=due_at)
 
 
 REVIEWS_OVERLAP = dt.timedelta(hours=1)
@@ -291,6 +302,8 @@ def reviews_fetch(*, account: SocialAccount, full: bool = False) -> ReviewsOutco
     outcome = ReviewsOutcome()
     restaurant = account.restaurant
     managed = _manages_reviews(restaurant) if remote else False
+    config = social_settings() if managed else None
+    now = timezone.now()
     with transaction.atomic():
         existing = {
             review.external_id: review
@@ -298,13 +311,18 @@ def reviews_fetch(*, account: SocialAccount, full: bool = False) -> ReviewsOutco
                 account=account, external_id__in=[item.external_id for item in remote]
             )
         }
+        untouched: list[int] = []
         for item in remote:
             review = existing.get(item.external_id)
             if review is None:
-                review = _review_create(account, item)
+                # A new review cannot have a task yet: its due time is known before it is saved.
+                due_at = None
+                if managed and not item.reply_text:
+                    due_at = review_due_at(opened_at=now, restaurant=restaurant, config=config)
+                review = _review_create(account, item, open_due_at=due_at)
                 outcome.new += 1
-                if not item.reply_text:
-                    _open_task(review, "new", restaurant=restaurant, managed=managed)
+                if due_at is not None:
+                    _task_create(review, "new", restaurant=restaurant, due_at=due_at)
                 if review.rating is not None and review.rating <= 2:
                     crm_services.activity_record(
                         restaurant=restaurant,
@@ -317,17 +335,26 @@ def reviews_fetch(*, account: SocialAccount, full: bool = False) -> ReviewsOutco
                         },
                         origin="review",
                     )
-            elif _review_update(review, item):
+                continue
+            change = _review_update(review, item, now=now)
+            if change == "content":
                 outcome.changed += 1
                 if not item.reply_text or item.updated_at > (review.replied_at or item.updated_at):
                     _open_task(review, "changed", restaurant=restaurant, managed=managed)
-            else:
-                outcome.unchanged += 1
+                continue
+            outcome.unchanged += 1
+            if not change:
+                untouched.append(review.pk)
+        if untouched:
+            # Seen again as it was: one UPDATE says so, instead of saving each review.
+            Review.objects.filter(pk__in=untouched).update(fetched_at=now)
         _record_success(account, "last_reviews_at")
     return outcome
 
 
-def _review_create(account: SocialAccount, item: RemoteReview) -> Review:
+def _review_create(
+    account: SocialAccount, item: RemoteReview, *, open_due_at: dt.datetime | None = None
+) -> Review:
     text = item.text if item.storable else ""
     review = Review(
         account=account,
@@ -345,32 +372,48 @@ def _review_create(account: SocialAccount, item: RemoteReview) -> Review:
         updated_at=item.updated_at,
         reply_text=item.reply_text if item.storable else "",
         replied_at=item.replied_at,
+        open_due_at=open_due_at,
     )
-    review.full_clean()
+    # The fields' own rules; uniqueness was just looked up under a lock, and the database's
+    # constraints stand behind both.
+    review.full_clean(validate_unique=False, validate_constraints=False)
     review.save()
     return review
 
 
-def _review_update(review: Review, item: RemoteReview) -> bool:
-    """Apply the platform's version; True when the text or the rating changed."""
-    changed = review.text_digest != _digest(item.text) or review.rating != item.rating
-    review.text = item.text if item.storable else ""
-    review.text_digest = _digest(item.text)
-    review.rating = item.rating
-    review.updated_at = item.updated_at
-    review.sentiment = sentiment_of(rating=item.rating, text=item.text)
+def _review_update(review: Review, item: RemoteReview, *, now: dt.datetime) -> str:
+    """Apply the platform's version: "content" when the text or the rating changed (saved),
+    "other" when only its dates or reply did (saved), "" when nothing did (not saved)."""
+    digest = _digest(item.text)
+    content = review.text_digest != digest or review.rating != item.rating
+    values = {
+        "text": item.text if item.storable else "",
+        "text_digest": digest,
+        "rating": item.rating,
+        "updated_at": item.updated_at,
+        "sentiment": sentiment_of(rating=item.rating, text=item.text) if content else None,
+    }
+    if not content:
+        values.pop("sentiment")
     if item.reply_text and not review.reply_text:
-        review.reply_text = item.reply_text if item.storable else ""
-        review.replied_at = item.replied_at
-    review.fetched_at = timezone.now()
-    review.save()
-    return changed
+        values["reply_text"] = item.reply_text if item.storable else ""
+        values["replied_at"] = item.replied_at
+    changed = {name: value for name, value in values.items() if getattr(review, name) != value}
+    if not changed:
+        return ""
+    for name, value in changed.items():
+        setattr(review, name, value)
+    review.fetched_at = now
+    review.save(update_fields=[*changed, "fetched_at"])
+    return "content" if content else "other"
 
 
 def _close_tasks(review: Review, by: User, at: dt.datetime) -> None:
     ReviewTask.objects.filter(review=review, state=TaskState.OPEN).update(
         state=TaskState.ANSWERED, answered_at=at, answered_by=by
     )
+    Review.objects.filter(pk=review.pk).update(open_due_at=None)
+    review.open_due_at = None
 
 
 def _check_may(user: User, perm: str, restaurant_id: int) -> None:

@@ -254,6 +254,59 @@ def test_response_statistics_median_p90_and_share_within_target(google, bistro):
     assert entry.share_within_target == 80.0
 
 
+@pytest.mark.parametrize("scope", ["restaurant", "user"])
+def test_response_statistics_agree_per_restaurant_and_per_queue(
+    google, bistro, review_manager, scope
+):
+    """The queue's figures come from the database's own percentiles on PostgreSQL, a
+    restaurant's from Python: both give the nearest-rank 90th percentile and the median."""
+    review = Review.objects.create(
+        account=google, restaurant=bistro, network="google", external_id="x", written_at=WRITTEN,
+        updated_at=WRITTEN,
+    )  # fmt: skip
+    other = RestaurantFactory(name="Ailleurs", client=True)
+    elsewhere = Review.objects.create(
+        account=make_account(other, "google"), restaurant=other, network="google",
+        external_id="y", written_at=WRITTEN, updated_at=WRITTEN,
+    )  # fmt: skip
+    opened = dt.datetime(2026, 11, 2, 9, 0, tzinfo=dt.UTC)
+    for target, hours in [(review, h) for h in (1, 2, 3, 10, 30, 31)] + [(elsewhere, 50)]:
+        ReviewTask.objects.create(
+            review=target, state=TaskState.ANSWERED, opened_at=opened,
+            due_at=opened + dt.timedelta(hours=24), answered_at=opened + dt.timedelta(hours=hours),
+        )  # fmt: skip
+    # Answered in December: another month.
+    ReviewTask.objects.create(
+        review=review, state=TaskState.ANSWERED, opened_at=opened,
+        due_at=opened, answered_at=dt.datetime(2026, 12, 1, 9, tzinfo=dt.UTC),
+    )  # fmt: skip
+    scoped = {"restaurant": bistro} if scope == "restaurant" else {"user": review_manager}
+
+    stats = response_stats(**scoped, since=dt.date(2026, 11, 1), until=dt.date(2026, 12, 31))
+
+    november = stats[("google", dt.date(2026, 11, 1))]
+    assert (november.answered, november.within_target) == (6, 4)
+    assert (november.median_hours, november.p90_hours) == (6.5, 31.0)
+    assert stats[("google", dt.date(2026, 12, 1))].answered == 1
+    assert len(stats) == 2
+
+
+def test_the_review_carries_its_open_tasks_due_time(google, monkeypatch, review_manager):
+    provider = use(monkeypatch, Scripted(google, [remote()]))
+    services.reviews_fetch(account=google)
+    review = Review.objects.get()
+    task = ReviewTask.objects.get()
+    assert review.open_due_at == task.due_at
+
+    services.review_reply(review=review, by=review_manager, text="Merci !")
+    assert Review.objects.get().open_due_at is None
+
+    provider.reviews = [remote(text="Finalement décevant", rating=2)]
+    services.reviews_fetch(account=google)
+    reopened = ReviewTask.objects.get(state=TaskState.OPEN)
+    assert Review.objects.get().open_due_at == reopened.due_at
+
+
 def test_fetch_reviews_command_reports_each_account(google, facebook, capsys):
     from django.core.management import call_command
 

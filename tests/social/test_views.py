@@ -152,8 +152,9 @@ def test_review_queue_queries_are_constant(
         review = Review.objects.create(
             account=google, restaurant=bistro, network="google", external_id=f"r{number}", rating=2,
             written_at=timezone.now(), updated_at=timezone.now(),
+            open_due_at=timezone.now() - dt.timedelta(hours=1),
         )  # fmt: skip
-        ReviewTask.objects.create(review=review, due_at=timezone.now() - dt.timedelta(hours=1))
+        ReviewTask.objects.create(review=review, due_at=review.open_due_at)
     client.force_login(review_manager)
 
     with django_assert_max_num_queries(14):
@@ -240,22 +241,29 @@ def test_queue_lists_open_reviews_by_due_time_before_answered_ones(
     now = timezone.now()
 
     def review(name, *, due_in=None, replied=False, written_days_ago=1):
+        due = now + dt.timedelta(hours=due_in) if due_in is not None else None
         made = Review.objects.create(
             account=google, restaurant=bistro, network="google", external_id=name, rating=4,
             author=name, written_at=now - dt.timedelta(days=written_days_ago), updated_at=now,
-            replied_at=now if replied else None,
+            replied_at=now - dt.timedelta(hours=replied) if replied else None, open_due_at=due,
         )  # fmt: skip
-        if due_in is not None:
-            ReviewTask.objects.create(review=made, due_at=now + dt.timedelta(hours=due_in))
+        if due is not None:
+            ReviewTask.objects.create(review=made, due_at=due)
         return made
 
-    review("answered", replied=True, written_days_ago=0)
+    review("answered long ago", replied=30, written_days_ago=0)
+    review("answered", replied=1, written_days_ago=5)
     review("later", due_in=30)
     review("sooner", due_in=2)
     review("no task", written_days_ago=3)
+    review("no task, newer", written_days_ago=2)
     client.force_login(review_manager)
 
     page = client.get(reverse("social:review_queue"))
 
     names = [item.external_id for item in page.context["page"]]
-    assert names == ["sooner", "later", "no task", "answered"]
+    assert names == [
+        "sooner", "later", "no task, newer", "no task", "answered", "answered long ago",
+    ]  # fmt: skip
+    overdue = client.get(reverse("social:review_queue"), {"overdue": "1"})
+    assert list(overdue.context["page"]) == []
