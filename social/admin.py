@@ -24,7 +24,7 @@ class SocialAccountAdmin(admin.ModelAdmin):
 
     list_display = (
         "name", "restaurant", "network", "demo", "state", "rate_limited_until", "last_fetch_at",
-        "last_reviews_at", "last_error",
+        "last_reviews_at", "last_error_code", "last_error",
     )  # fmt: skip
     list_filter = ("network", "state", "demo")
     search_fields = ("name", "external_id", "restaurant__name", "restaurant__client_code")
@@ -33,8 +33,8 @@ class SocialAccountAdmin(admin.ModelAdmin):
     exclude = ("credentials",)
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     readonly_fields = (
-        "state", "rate_limited_until", "last_error", "last_error_at", "last_fetch_at",
-        "last_reviews_at", "token_expires_at", "created_at",
+        "state", "rate_limited_until", "last_error_code", "last_error", "last_error_at",
+        "last_fetch_at", "last_reviews_at", "token_expires_at", "created_at",
     )  # fmt: skip
     actions = ["fetch_metrics_now", "fetch_reviews_now"]
 
@@ -136,8 +136,17 @@ class SocialSettingsAdmin(admin.ModelAdmin):
 class PublicationInline(admin.TabularInline):
     model = Publication
     extra = 0
-    fields = ("account", "state", "due_at", "attempts", "last_error", "external_id", "url")
-    readonly_fields = ("state", "attempts", "last_error", "external_id", "url")
+    fields = (
+        "account",
+        "state",
+        "due_at",
+        "attempts",
+        "last_error_code",
+        "last_error",
+        "external_id",
+        "url",
+    )
+    readonly_fields = ("state", "attempts", "last_error_code", "last_error", "external_id", "url")
     raw_id_fields = ("account",)
 
 
@@ -153,7 +162,7 @@ class PostAdmin(admin.ModelAdmin):
 
 @admin.register(Publication)
 class PublicationAdmin(admin.ModelAdmin):
-    list_display = ("post", "account", "state", "due_at", "attempts", "last_error")
+    list_display = ("post", "account", "state", "due_at", "attempts", "last_error_code")
     list_filter = ("state", "account__network")
     list_select_related = ("post", "account")
     raw_id_fields = ("post", "account")

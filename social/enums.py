@@ -33,3 +33,23 @@ class Sentiment(models.TextChoices):
 class TaskState(models.TextChoices):
     OPEN = "open", _("To answer")
     ANSWERED = "answered", _("Answered")
+
+
+class ErrorCode(models.TextChoices):
+    """What went wrong with a connector call, shown translated; the platform's own words are
+    kept beside it as the error's detail."""
+
+    RETRY_LATER = "retry_later", _("The platform did not answer; the call will be tried again.")
+    RATE_LIMITED = "rate_limited", _("The platform's rate limit was reached; calls resume later.")
+    BUDGET = "budget", _("The desk's call budget for this platform is spent; calls resume later.")
+    NEEDS_RECONNECT = (
+        "needs_reconnect",
+        _("The platform refused the access: reconnect the account."),
+    )
+    PERMANENT = "permanent", _("The platform refused the request.")
+    METRICS_REFUSED = (
+        "metrics_refused",
+        _("The platform refused some metrics; the others were stored."),
+    )
+    INTERRUPTED = "interrupted", _("The publication was interrupted; it is tried again.")
+    DISCONNECTED = "disconnected", _("Disconnected: reconnect the account to fetch again.")

@@ -15,8 +15,18 @@ from comadvisor.fields import EncryptedTextField
 from comadvisor.models import SettingsModel, SingletonModel
 from crm.models import Restaurant
 from sales.enums import Network
-from social.enums import AccountState, PostStatus, PublicationState, Sentiment, TaskState
+from social.enums import (
+    AccountState,
+    ErrorCode,
+    PostStatus,
+    PublicationState,
+    Sentiment,
+    TaskState,
+)
 from social.posting import ImageInfo
+
+# How long before a token's end its account is flagged for reconnection.
+TOKEN_WARNING = dt.timedelta(days=14)
 
 
 class SocialAccountQuerySet(models.QuerySet):
@@ -50,7 +60,11 @@ class SocialAccount(models.Model):
         _("state"), max_length=20, choices=AccountState.choices, default=AccountState.OK
     )
     rate_limited_until = models.DateTimeField(_("rate limited until"), null=True, blank=True)
-    last_error = models.CharField(_("last error"), max_length=500, blank=True)
+    # What last went wrong: a code shown translated, and the platform's own words (detail).
+    last_error_code = models.CharField(
+        _("last error"), max_length=20, choices=ErrorCode.choices, blank=True
+    )
+    last_error = models.CharField(_("last error detail"), max_length=500, blank=True)
     last_error_at = models.DateTimeField(_("last error at"), null=True, blank=True)
     last_fetch_at = models.DateTimeField(_("last metrics fetch"), null=True, blank=True)
     last_reviews_at = models.DateTimeField(_("last reviews fetch"), null=True, blank=True)
@@ -85,6 +99,14 @@ class SocialAccount(models.Model):
     @property
     def is_rate_limited(self) -> bool:
         return bool(self.rate_limited_until and self.rate_limited_until > timezone.now())
+
+    @property
+    def token_expires_soon(self) -> bool:
+        """The platform said when its token ends (Meta's long-lived tokens: about 60 days), and
+        that is within TOKEN_WARNING: someone should reconnect before the fetches fail."""
+        return bool(
+            self.token_expires_at and self.token_expires_at <= timezone.now() + TOKEN_WARNING
+        )
 
 
 class MetricSnapshot(models.Model):
@@ -472,7 +494,10 @@ class Publication(models.Model):
     next_attempt_at = models.DateTimeField(_("next attempt"), null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
     claimed_at = models.DateTimeField(null=True, blank=True, editable=False)
-    last_error = models.CharField(_("last error"), max_length=500, blank=True)
+    last_error_code = models.CharField(
+        _("last error"), max_length=20, choices=ErrorCode.choices, blank=True
+    )
+    last_error = models.CharField(_("last error detail"), max_length=500, blank=True)
     external_id = models.CharField(_("external id"), max_length=200, blank=True)
     url = models.URLField(_("link"), max_length=500, blank=True)
     published_at = models.DateTimeField(_("published"), null=True, blank=True)

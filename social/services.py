@@ -13,7 +13,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import F, Max, Q
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from PIL import Image as PILImage
 from PIL import UnidentifiedImageError
@@ -27,7 +27,7 @@ from crm.models import Restaurant
 from sales.enums import Network
 from sales.selectors import restaurants_with_service
 from social.business_hours import add_business_hours
-from social.enums import AccountState, PostStatus, PublicationState, TaskState
+from social.enums import AccountState, ErrorCode, PostStatus, PublicationState, TaskState
 from social.models import (
     MetricSnapshot,
     Post,
@@ -41,6 +41,7 @@ from social.models import (
 )
 from social.posting import ImageInfo, can_publish_to, post_problems
 from social.providers import PostContent, RemoteReview, provider_for
+from social.quotas import BudgetExhausted
 from social.sentiment import sentiment_of
 
 logger = logging.getLogger(__name__)
@@ -53,15 +54,32 @@ def social_settings() -> SocialSettings:
 # --- Account health ----------------------------------------------------------------------------
 
 
+def error_code_of(error: ConnectorError) -> str:
+    """The outcome's code (social.enums.ErrorCode), shown translated; str(error) is the detail."""
+    if isinstance(error, BudgetExhausted):
+        return ErrorCode.BUDGET
+    if isinstance(error, RateLimited):
+        return ErrorCode.RATE_LIMITED
+    if isinstance(error, NeedsReconnect):
+        return ErrorCode.NEEDS_RECONNECT
+    if isinstance(error, RetryLater):
+        return ErrorCode.RETRY_LATER
+    return ErrorCode.PERMANENT
+
+
 def account_record_failure(*, account: SocialAccount, error: ConnectorError) -> str:
     """Record a connector failure on the account and return the outcome's state.
 
     Reconnect needed flags the account and e-mails its community manager and the admins once
     (until it is reconnected); a rate limit records until when; a permanent error is kept as the
-    last error; retry-later leaves the state alone but records the message."""
+    last error; retry-later leaves the state alone but records the error. The error is kept as
+    its outcome's code (shown translated) and the platform's words."""
     now = timezone.now()
-    message = str(error)[:500]
-    fields = {"last_error": message, "last_error_at": now}
+    fields = {
+        "last_error_code": error_code_of(error),
+        "last_error": str(error)[:500],
+        "last_error_at": now,
+    }
     notify = False
     if isinstance(error, NeedsReconnect):
         fields["state"] = AccountState.NEEDS_RECONNECT
@@ -100,25 +118,37 @@ def _notify_reconnect(account: SocialAccount) -> None:
         recipients[manager.pk] = manager
     url = f"{settings.SITE_URL}{reverse('social:restaurant_social', args=[restaurant.pk])}"
     for user in recipients.values():
+        with translation.override(user.language or settings.LANGUAGE_CODE):
+            # The outcome in the reader's language, then the platform's own words.
+            error = " ".join(
+                part
+                for part in (str(account.get_last_error_code_display()), account.last_error)
+                if part
+            )
+            network = str(account.get_network_display())
         email_send(
             key="social-reconnect-needed",
             to=[user.email],
             language=user.language,
             context={
-                "network": account.get_network_display(),
+                "network": network,
                 "account": account.name,
                 "name": restaurant.name,
-                "error": account.last_error,
+                "error": error,
                 "url": url,
             },
         )
 
 
 def _record_success(account: SocialAccount, field: str) -> None:
+    """A call went through: the account is healthy and its last error is over (its time stays,
+    for the record)."""
     now = timezone.now()
     fields = {field: now}
     if account.state != AccountState.OK or account.rate_limited_until:
         fields |= {"state": AccountState.OK, "rate_limited_until": None}
+    if account.last_error or account.last_error_code:
+        fields |= {"last_error": "", "last_error_code": ""}
     SocialAccount.objects.filter(pk=account.pk).update(**fields)
     for name, value in fields.items():
         setattr(account, name, value)
@@ -131,6 +161,7 @@ def account_reconnected(*, account: SocialAccount, credentials: str, by: User) -
     account.demo = False
     account.state = AccountState.OK
     account.last_error = ""
+    account.last_error_code = ""
     account.rate_limited_until = None
     account.reconnect_notified_at = None
     account.full_clean()
@@ -204,8 +235,10 @@ def metrics_fetch(
         if result.refused:
             message = "; ".join(f"{name}: {why}" for name, why in sorted(result.refused.items()))
             SocialAccount.objects.filter(pk=account.pk).update(
-                last_error=message[:500], last_error_at=now
-            )
+                last_error_code=ErrorCode.METRICS_REFUSED, last_error=message[:500],
+                last_error_at=now,
+            )  # fmt: skip
+            account.last_error_code = ErrorCode.METRICS_REFUSED
             account.last_error = message[:500]
     return FetchOutcome(stored=len(rows), refused=result.refused or None)
 
@@ -603,7 +636,11 @@ def post_schedule(*, post: Post, by: User, at: dt.datetime, now: dt.datetime | N
         post.time_zone = post.restaurant.time_zone
         post.save(update_fields=["status", "scheduled_at", "time_zone", "updated_at"])
         post.publications.filter(state__in=(*OPEN_STATES, PublicationState.CANCELLED)).update(
-            state=PublicationState.SCHEDULED, due_at=at, next_attempt_at=None, last_error=""
+            state=PublicationState.SCHEDULED,
+            due_at=at,
+            next_attempt_at=None,
+            last_error="",
+            last_error_code="",
         )
     return post
 
@@ -670,7 +707,7 @@ def publications_release_stuck(*, now: dt.datetime | None = None) -> int:
     now = now or timezone.now()
     return Publication.objects.filter(
         state=PublicationState.PUBLISHING, claimed_at__lt=now - STUCK_AFTER
-    ).update(state=PublicationState.SCHEDULED, last_error="interrupted; retrying")
+    ).update(state=PublicationState.SCHEDULED, last_error_code=ErrorCode.INTERRUPTED, last_error="")
 
 
 def publications_due(*, now: dt.datetime | None = None, limit: int = 1000) -> list[int]:
@@ -732,6 +769,7 @@ def publication_publish(*, publication_id: int, provider=None) -> str:
         url=result.url[:500],
         published_at=timezone.now(),
         last_error="",
+        last_error_code="",
         next_attempt_at=None,
     )
     _post_settle(post)
@@ -741,7 +779,7 @@ def publication_publish(*, publication_id: int, provider=None) -> str:
 def _publication_failed(publication: Publication, error: ConnectorError) -> str:
     account_record_failure(account=publication.account, error=error)
     now = timezone.now()
-    fields: dict = {"last_error": str(error)[:500]}
+    fields: dict = {"last_error_code": error_code_of(error), "last_error": str(error)[:500]}
     retryable = isinstance(error, RetryLater | RateLimited)
     if retryable and publication.attempts < MAX_ATTEMPTS:
         wait = dt.timedelta(minutes=2**publication.attempts)
@@ -846,7 +884,15 @@ def account_disconnect(*, account: SocialAccount, by: User) -> SocialAccount:
     _check_may(by, "social.manage_socialaccount", account.restaurant_id)
     account.credentials = ""
     account.state = AccountState.NEEDS_RECONNECT
-    account.last_error = _("Disconnected by %(user)s.") % {"user": by}
+    account.last_error_code = ErrorCode.DISCONNECTED
+    # Who did it, as a name: the label says what it means, in the reader's language.
+    account.last_error = by.get_username()
+    account.last_error_at = timezone.now()
     account.reconnect_notified_at = timezone.now()
-    account.save(update_fields=["credentials", "state", "last_error", "reconnect_notified_at"])
+    account.save(
+        update_fields=[
+            "credentials", "state", "last_error_code", "last_error", "last_error_at",
+            "reconnect_notified_at",
+        ]
+    )  # fmt: skip
     return account
