@@ -263,7 +263,11 @@ def restaurant_create(
     _place(restaurant)
     if "zone" in data and data["zone"] is not None and not restaurant.postal_code:
         restaurant.zone = data["zone"]
-    restaurant.full_clean(exclude=["search_name", "search_city"])
+    # The creator and the zone are loaded instances, and a new prospect satisfies the client
+    # code constraint: nothing the database would need to be asked about.
+    restaurant.full_clean(
+        exclude=["search_name", "search_city", "created_by", "zone"], validate_constraints=False
+    )
     if not confirm_duplicates:
         matches, hidden = restaurant_duplicates(
             user=by,
@@ -300,10 +304,16 @@ def restaurant_update(
             changed.append("custom_data")
     if restaurant.postal_code != before_postal:
         _place(restaurant)
-    restaurant.full_clean(exclude=["search_name", "search_city"])
-    if changed:
-        restaurant._history_user = by
-        restaurant.save()
+        changed += ["department", "zone"]
+    if not changed:
+        return restaurant
+    # What changed is checked; the rest was checked when it was saved (and its foreign keys
+    # and constraints need no query).
+    restaurant.full_clean(
+        exclude=[field.name for field in Restaurant._meta.fields if field.name not in changed]
+    )
+    restaurant._history_user = by
+    restaurant.save()
     return restaurant
 
 
