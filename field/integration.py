@@ -211,8 +211,13 @@ def _integrate_queue(*, device_id: int, report: RunReport, context: "_Context") 
 def _advance(device_id: int, seq: int) -> None:
     """Move the device's cursor to `seq`, inside the envelope's transaction: the row lock this
     takes serialises with the admins' changes, and the condition refuses a cursor that moved."""
-    if not Device.objects.filter(pk=device_id, last_seq=seq - 1).update(last_seq=seq):
-        raise _Moved
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {Device._meta.db_table} SET last_seq = %s WHERE id = %s AND last_seq = %s",
+            [seq, device_id, seq - 1],
+        )
+        if cursor.rowcount != 1:
+            raise _Moved
 
 
 def _fill_decided_gap(device_id: int, seq: int) -> bool:
