@@ -509,18 +509,18 @@ def _restaurant(
     """The restaurant the envelope is about, by id or by the offline id of its creation; one
     outside the agent's scope is refused, not revealed (`check_scope=False` where the service
     called next checks it itself)."""
-    queryset = Restaurant.objects.order_by()
-    if lock:
-        queryset = queryset.select_for_update()
+    queryset = Restaurant.objects.select_for_update() if lock else Restaurant.objects
     if envelope.entity_id is not None:
-        restaurant = queryset.filter(pk=envelope.entity_id).first()
+        lookup = {"pk": envelope.entity_id}
     else:
-        restaurant = queryset.filter(field_client_id=envelope.entity_client_id).first()
-    if restaurant is None:
+        lookup = {"field_client_id": envelope.entity_client_id}
+    try:
+        restaurant = queryset.get(**lookup)  # both lookups are unique
+    except Restaurant.DoesNotExist:
         raise Invalid(
             Reason.NOT_FOUND,
             _("the restaurant no longer exists or its creation was not integrated"),
-        )
+        ) from None
     if check_scope and not crm_scope.sees(agent, restaurant):
         raise Invalid(Reason.RIGHTS, _("this restaurant is not in your portfolio"))
     return restaurant
