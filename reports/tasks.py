@@ -17,3 +17,17 @@ def create_month_drafts() -> int:
 @shared_task(acks_late=True)
 def run_report_batch(batch_id: int) -> int:
     return services.batch_run(batch_id=batch_id).done
+
+
+@shared_task(ignore_result=True)
+def refresh_dashboard_figure(name: str, scope: str, user_id: int, language: str) -> bool:
+    """A page served figure `name` out of date: compute it again (see reports.dashboard_cache).
+    Running twice only computes twice."""
+    from accounts.models import User
+    from reports.dashboard_figures import FIGURES, figure_refresh
+
+    user = User.objects.filter(pk=user_id, is_active=True).first()
+    if user is None or name not in FIGURES:
+        return False  # its lock expires by itself
+    figure_refresh(name=name, scope=scope, user=user, language=language)
+    return True

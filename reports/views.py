@@ -12,6 +12,7 @@ from accounts.models import User
 from comadvisor.health import health_report
 from reports import monthly_selectors, selectors
 from reports.dashboard_cache import FigureCache
+from reports.dashboard_figures import figure_get
 from sales import selectors as sales_selectors
 from sales.enums import OPEN_STAGES, Stage
 from sales.models import SalesSettings, add_months, first_of_month
@@ -95,52 +96,24 @@ def _direction(user: User, today: date, charts: dict) -> dict:
     reports.dashboard_cache and docs/decisions.md), shared by everyone who sees every restaurant."""
     store = FigureCache(scope="all")
     month = first_of_month(today)
-    months = selectors.month_starts(today, 12)
-    kpis = store.get(
-        "month_kpis",
-        lambda: selectors.month_kpis(month=month),
-        topics=("contracts", "visits", "conversions"),
-    )
-    billed = store.get(
-        "invoiced",
-        lambda: selectors.invoiced_by_month(user=user, months=months),
-        topics=("invoices",),
-    )
-    contracts = store.get(
-        "packs",
-        lambda: selectors.active_contracts_by_pack(user=user, day=today),
-        topics=("contracts",),
-        per_language=True,
-    )
-    flow = store.get(
-        "client_flow",
-        lambda: selectors.client_flow(user=user, months=months[-6:]),
-        topics=("contracts", "conversions"),
-    )
-    pipeline = store.get(
-        "pipeline", lambda: selectors.pipeline_by_stage(user=user), topics=("pipeline",)
-    )
-    reviews = store.get(
-        "reviews_within_target",
-        lambda: selectors.reviews_within_target(user=user, months=months),
-        topics=("reviews",),
-    )
     last_month = add_months(month, -1)
-    on_time = store.get(
-        "reports_on_time",
-        lambda: monthly_selectors.reports_on_time(month=last_month),
-        topics=("reports",),
-    )
-    agents = store.get(
-        "agents",
-        lambda: selectors.activity_by_agent(user=user, month=month),
-        topics=("visits", "contracts"),
-    )
+
+    def figure(name: str):
+        return figure_get(store, name, user=user, today=today)
+
+    kpis = figure("month_kpis")
+    billed = figure("invoiced")
+    contracts = figure("packs")
+    flow = figure("client_flow")
+    pipeline = figure("pipeline")
+    reviews = figure("reviews_within_target")
+    on_time = figure("reports_on_time")
+    agents = figure("agents")
+    packs = contracts["packs"]
 
     opportunities = "admin:sales_opportunity_changelist"
     for row in billed:
         row["url"] = _url("sales:invoice_list", month=f"{row['month']:%Y-%m}")
-    packs = contracts["packs"]
     for row in packs:
         # "none": contracts whose first terms start later (no pack in force yet).
         row["url"] = _url("sales:contract_list", status="active", pack=row["code"] or "none")
@@ -319,12 +292,9 @@ def _sales_agent(user: User, today: date, sales_settings: SalesSettings, charts:
 
 
 def _review_manager(user: User, today: date, charts: dict) -> dict:
-    months = selectors.month_starts(today, 12)
     # Statistics of the user's own queue: cached per user, invalidated by any review write.
-    trend = FigureCache(scope=f"user:{user.pk}").get(
-        "response_time",
-        lambda: selectors.response_time_trend(user=user, months=months),
-        topics=("reviews",),
+    trend = figure_get(
+        FigureCache(scope=f"user:{user.pk}"), "response_time", user=user, today=today
     )
     trend = [{**row, **_review_urls(row["month"])} for row in trend]
     charts["response_time"] = {

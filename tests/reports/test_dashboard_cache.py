@@ -219,10 +219,10 @@ def test_topics_and_keys():
 
 def test_an_evicted_version_never_brings_back_an_old_figure():
     store = FigureCache(scope="all")
-    store.get("f", lambda: "old", topics=("pipeline",))
+    store.get("evicted", lambda: "old", topics=("pipeline",))
     cache.delete("dashboard:version:pipeline")  # evicted (memory pressure)
 
-    assert FigureCache(scope="all").get("f", lambda: "new", topics=("pipeline",)) == "new"
+    assert FigureCache(scope="all").get("evicted", lambda: "new", topics=("pipeline",)) == "new"
 
 
 def test_every_topic_has_a_receiver():
@@ -243,3 +243,117 @@ def test_month_starts_cover_the_year_backwards():
     assert months[0] == dt.date(2025, 3, 1)
     assert months[-1] == dt.date(2026, 2, 1)
     assert months[-2] == add_months(months[-1], -1)
+
+
+# --- Stale while revalidating (a worker runs the tasks) ----------------------------------------
+
+
+def _forget_stored_figures():
+    """Figures (and refreshes asked) left by earlier tests would be served out of date here."""
+    from reports.dashboard_figures import FIGURES
+
+    for scope in ("all", *(f"user:{pk}" for pk in range(1, 50))):
+        for name, figure in FIGURES.items():
+            for language in ("fr", "en"):
+                with translation.override(language):
+                    key = FigureCache(scope=scope).key(name, per_language=figure.per_language)
+                cache.delete_many([key, f"{key}:refreshing"])
+
+
+@pytest.fixture
+def queued(monkeypatch):
+    """Background refreshes on; the tasks asked for are kept, to run when the test says."""
+    from reports import tasks
+
+    _forget_stored_figures()
+    monkeypatch.setattr(dashboard_cache, "BACKGROUND", True)
+    asked = []
+    monkeypatch.setattr(tasks.refresh_dashboard_figure, "delay", lambda *args: asked.append(args))
+    return asked
+
+
+def test_after_a_write_the_page_serves_the_figure_while_a_worker_computes_it(
+    client, direction, client_manager, world, queued
+):
+    from reports import tasks
+
+    assert overview(client, direction)["active_contracts"] == 2  # nothing stored: computed
+    assert queued == []
+    sales_services.contract_sign(
+        restaurant=RestaurantFactory(client=True), by=client_manager, pack=world.premium,
+        start_date=world.today,
+    )  # fmt: skip
+
+    served = overview(client, direction)
+    again = overview(client, direction)  # the worker has not run yet: asked once
+
+    assert served["active_contracts"] == 2 and again["active_contracts"] == 2
+    names = sorted(args[0] for args in queued)
+    assert names == ["agents", "client_flow", "month_kpis", "packs"]  # the contracts topic's
+    for args in queued:
+        assert args[1:3] == ("all", direction.pk)
+        assert tasks.refresh_dashboard_figure(*args) is True
+    refreshed = overview(client, direction)
+    assert refreshed["active_contracts"] == 3 and refreshed["kpis"]["contracts"] == 2
+    assert len(queued) == 4
+
+
+def test_a_figure_older_than_the_ttl_is_refreshed_in_the_background(
+    client, direction, world, queued, monkeypatch
+):
+    overview(client, direction)
+    ContractTerm.objects.update(pack=world.premium)  # no receiver sees it
+    later = dashboard_cache._clock() + dashboard_cache.TTL + 1
+    monkeypatch.setattr(dashboard_cache, "_clock", lambda: later)
+
+    assert [row["code"] for row in overview(client, direction)["packs"]] == ["essentiel", "premium"]
+    assert "packs" in [args[0] for args in queued]
+
+
+def test_a_broker_that_cannot_take_the_task_leaves_the_page_computing(
+    client, direction, client_manager, world, monkeypatch
+):
+    from reports import tasks
+
+    _forget_stored_figures()
+    monkeypatch.setattr(dashboard_cache, "BACKGROUND", True)
+    overview(client, direction)
+
+    def down(*_args):
+        raise ConnectionError("broker down")
+
+    monkeypatch.setattr(tasks.refresh_dashboard_figure, "delay", down)
+    sales_services.contract_sign(
+        restaurant=RestaurantFactory(client=True), by=client_manager, pack=world.premium,
+        start_date=world.today,
+    )  # fmt: skip
+
+    assert overview(client, direction)["active_contracts"] == 3
+
+
+def test_a_refresh_for_a_gone_user_or_figure_does_nothing(direction):
+    from reports import tasks
+
+    assert tasks.refresh_dashboard_figure("packs", "all", 0, "fr") is False
+    assert tasks.refresh_dashboard_figure("nothing", "all", direction.pk, "fr") is False
+
+
+def test_the_next_day_the_stored_figure_is_out_of_date(
+    client, direction, world, queued, monkeypatch
+):
+    overview(client, direction)
+    tomorrow = world.today + dt.timedelta(days=1)
+    monkeypatch.setattr(dashboard_cache.timezone, "localdate", lambda: tomorrow)
+    asked = []
+
+    served = FigureCache(scope="all").get(
+        "packs", lambda: "computed", topics=("contracts",), per_language=True,
+        refresh=lambda: asked.append(1),
+    )  # fmt: skip
+
+    assert served["total"] == 2 and asked == [1]  # yesterday's, while computed again
+    # Without a worker to ask (no refresh), the page computes it.
+    computed = FigureCache(scope="all").get(
+        "packs", lambda: "computed", topics=("contracts",), per_language=True
+    )
+    assert computed == "computed"
