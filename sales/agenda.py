@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from icalendar import Calendar, Event
 
+from comadvisor.calendar_range import calendar_range
 from crm import selectors as crm_selectors
 from crm.views import form_errors
 from sales import calendar_sync, selectors, services
@@ -25,7 +26,6 @@ from sales.enums import VisitStatus
 from sales.forms import PlanVisitForm, VisitDoneForm, VisitTodayForm
 from sales.models import CalendarConnection, CalendarFeed, Visit
 
-MAX_RANGE = timedelta(days=62)
 COLORS = {
     VisitStatus.PLANNED: "#1f4e79",
     VisitStatus.DONE: "#198754",
@@ -34,11 +34,7 @@ COLORS = {
 
 
 def _range(request: HttpRequest) -> tuple[datetime, datetime]:
-    start = parse_datetime(request.GET.get("start", "") or "")
-    end = parse_datetime(request.GET.get("end", "") or "")
-    if not start or not end or end <= start or end - start > MAX_RANGE:
-        raise Http404
-    return start, end
+    return calendar_range(request.GET)
 
 
 @login_required

@@ -1,7 +1,6 @@
 """Posts: the list and calendar, composing with each network's preview and limits, scheduling in
 the restaurant's time zone, publishing now, retrying a failed publication."""
 
-import datetime as dt
 from zoneinfo import ZoneInfo
 
 from django.contrib import messages
@@ -13,12 +12,12 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonRe
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.enums import RoleName
 from accounts.models import User
+from comadvisor.calendar_range import calendar_range
 from crm import selectors as crm_selectors
 from crm import services as crm_services
 from crm.views import form_errors
@@ -96,24 +95,18 @@ def post_calendar(request: HttpRequest) -> HttpResponse:
 @login_required
 @permission_required("social.view_post", raise_exception=True)
 def post_events(request: HttpRequest) -> JsonResponse:
-    start = parse_datetime(request.GET.get("start", "") or "")
-    end = parse_datetime(request.GET.get("end", "") or "")
-    if start is None or end is None or end <= start or end - start > dt.timedelta(days=62):
-        return JsonResponse(
-            {"error": _("Give a start and an end less than two months apart.")}, status=400
-        )
-    if timezone.is_naive(start):
-        start = timezone.make_aware(start)
-    if timezone.is_naive(end):
-        end = timezone.make_aware(end)
-    events = []
-    for post in selectors.post_calendar_events(
+    """The calendar's posts between two instants: {"events": [...], "more": whether some were
+    left out (then "notice" says how to see them)}. A bad range is a 404, as for the agenda."""
+    start, end = calendar_range(request.GET)
+    posts, more = selectors.post_calendar_events(
         user=request.user,
         start=start,
         end=end,
         restaurant=_int(request.GET.get("restaurant")),
         manager=_int(request.GET.get("manager")),
-    ):
+    )
+    events = []
+    for post in posts:
         if post.failed:
             colour = "#dc3545"
         elif post.published == post.targets and post.targets:
@@ -122,16 +115,25 @@ def post_events(request: HttpRequest) -> JsonResponse:
             colour = "#6c757d"
         else:
             colour = "#1f4e79"
+        title = f"{post.restaurant.name}: {post}"
+        if post.demo:
+            title = f"{title} ({_('demo data')})"
         events.append(
             {
                 "id": post.pk,
-                "title": f"{post.restaurant.name}: {post}",
+                "title": title,
                 "start": post.scheduled_at.isoformat(),
                 "url": reverse("social:post_edit", args=[post.pk]),
                 "color": colour,
             }
         )
-    return JsonResponse(events, safe=False)
+    notice = ""
+    if more:
+        notice = _(
+            "Only the first %(count)d posts of this period are shown: choose a restaurant or a "
+            "community manager."
+        ) % {"count": len(events)}
+    return JsonResponse({"events": events, "more": more, "notice": notice})
 
 
 def _image_infos(post, uploads, removed: set[str]) -> list[ImageInfo]:

@@ -11,9 +11,11 @@ from django.db.models import (
     Aggregate,
     Avg,
     Count,
+    Exists,
     F,
     FloatField,
     Func,
+    OuterRef,
     Prefetch,
     Q,
     QuerySet,
@@ -531,6 +533,11 @@ def publishable_accounts(*, restaurant: Restaurant) -> list[SocialAccount]:
     ]
 
 
+# Posts the calendar shows at most for one period (a month of every restaurant would be
+# thousands): past it, the page asks to choose a restaurant or a community manager.
+CALENDAR_EVENTS_LIMIT = 2000
+
+
 def post_calendar_events(
     *,
     user: User,
@@ -538,8 +545,10 @@ def post_calendar_events(
     end: dt.datetime,
     restaurant: int | None = None,
     manager: int | None = None,
-) -> QuerySet:
-    """Scheduled and published posts between two instants, for the calendar (one query)."""
+) -> tuple[list[Post], bool]:
+    """Scheduled and published posts between two instants, for the calendar (one query), and
+    whether more than CALENDAR_EVENTS_LIMIT were left out. Each post says whether one of its
+    accounts is a demo one."""
     queryset = (
         Post.objects.visible_to(user)
         .filter(scheduled_at__gte=start, scheduled_at__lt=end)
@@ -550,13 +559,15 @@ def post_calendar_events(
                 "publications", filter=Q(publications__state=PublicationState.PUBLISHED)
             ),
             targets=Count("publications"),
+            demo=Exists(Publication.objects.filter(post=OuterRef("pk"), account__demo=True)),
         )
     )
     if restaurant:
         queryset = queryset.filter(restaurant_id=restaurant)
     if manager:
         queryset = queryset.filter(restaurant__community_manager_id=manager)
-    return queryset.order_by("scheduled_at")[:2000]
+    posts = list(queryset.order_by("scheduled_at", "pk")[: CALENDAR_EVENTS_LIMIT + 1])
+    return posts[:CALENDAR_EVENTS_LIMIT], len(posts) > CALENDAR_EVENTS_LIMIT
 
 
 @dataclass

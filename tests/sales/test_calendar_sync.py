@@ -1,6 +1,5 @@
 """Google Calendar sync on recorded responses (googleapiclient's HTTP mocks); no network."""
 
-import json
 from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -8,7 +7,6 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.utils import timezone
 from googleapiclient.discovery import build
-from googleapiclient.http import HttpMockSequence
 
 from sales import calendar_sync, services
 from sales.enums import EventSync, SyncState, VisitStatus
@@ -16,6 +14,7 @@ from sales.models import CalendarConnection, Visit
 from sales.providers import RateLimited, RetryLater
 from sales.providers.google_calendar import GoogleCalendar
 from tests.factories import RestaurantFactory, UserFactory
+from tests.google_replay import RecordingHttp
 
 pytestmark = pytest.mark.django_db
 RECORDINGS = Path(__file__).parent / "recordings"
@@ -29,33 +28,8 @@ def recording(name: str, **tokens: object) -> str:
     return text
 
 
-class RecordingHttp(HttpMockSequence):
-    """HttpMockSequence that also keeps each request (method, uri, body) for assertions.
-
-    A response given as an exception instance is raised instead, like a dropped connection."""
-
-    def __init__(self, responses):
-        super().__init__(responses)
-        self.requests = []
-
-    def request(
-        self, uri, method="GET", body=None, headers=None, redirections=1, connection_type=None
-    ):
-        self.requests.append(
-            (
-                method,
-                uri.split("?")[0].rsplit("/calendar/v3/", 1)[-1],
-                json.loads(body) if body else None,
-                uri,
-            )
-        )
-        if self._iterable and isinstance(self._iterable[0], BaseException):
-            raise self._iterable.pop(0)
-        return super().request(uri, method, body, headers, redirections, connection_type)
-
-
 def calendar(responses, refresh=None) -> tuple[GoogleCalendar, RecordingHttp]:
-    http = RecordingHttp(responses)
+    http = RecordingHttp(responses, base="/calendar/v3/")
     service = build("calendar", "v3", http=http, static_discovery=True, cache_discovery=False)
     return GoogleCalendar(service=service, calendar_id="primary", refresh=refresh), http
 
@@ -98,8 +72,9 @@ def test_insert_carries_the_visit_id(visit):
     )
 
     assert event_id == f"comadvisor{visit.pk}"
-    method, path, body, _uri = http.requests[0]
-    assert (method, path) == ("POST", "calendars/primary/events")
+    request = http.requests[0]
+    assert (request.method, request.path) == ("POST", "calendars/primary/events")
+    body = request.body
     assert body["id"] == event_id
     assert body["extendedProperties"] == {"private": {"comadvisorVisit": str(visit.pk)}}
     assert body["start"] == {"dateTime": "2026-11-24T10:00:00+01:00"}
@@ -112,7 +87,7 @@ def test_existing_event_is_updated_not_duplicated(visit):
         visit_id=visit.pk, summary="x", description="", start=visit.start, end=visit.end
     )
 
-    assert [(m, p) for m, p, _b, _u in http.requests] == [
+    assert [(request.method, request.path) for request in http.requests] == [
         ("POST", "calendars/primary/events"),
         ("PUT", f"calendars/primary/events/comadvisor{visit.pk}"),
     ]
@@ -133,8 +108,9 @@ def test_lost_response_then_retry_creates_one_event(visit, connection):
         calendar_sync.push(visit.pk, provider=provider)
     assert calendar_sync.push(visit.pk, provider=provider) == "synced"
 
-    inserted = [r for r in http.requests if r[0] == "POST"]
-    assert len(inserted) == 2 and {r[2]["id"] for r in inserted} == {f"comadvisor{visit.pk}"}
+    inserted = [request for request in http.requests if request.method == "POST"]
+    assert len(inserted) == 2
+    assert {request.body["id"] for request in inserted} == {f"comadvisor{visit.pk}"}
     visit.refresh_from_db()
     assert (visit.google_event_id, visit.sync) == (f"comadvisor{visit.pk}", EventSync.SYNCED)
 
@@ -146,7 +122,10 @@ def test_cancelled_visit_deletes_its_event_and_gone_is_fine(visit, connection):
     provider, http = calendar([error(410, "error_410_deleted.json")])
 
     assert calendar_sync.push(visit.pk, provider=provider) == "synced"
-    assert http.requests[0][:2] == ("DELETE", f"calendars/primary/events/comadvisor{visit.pk}")
+    assert (http.requests[0].method, http.requests[0].path) == (
+        "DELETE",
+        f"calendars/primary/events/comadvisor{visit.pk}",
+    )
 
 
 def test_server_error_is_retried_later_and_shown(visit, connection):
@@ -208,10 +187,9 @@ def test_pull_applies_newer_changes_over_pages(visit, connection, sales_agent):
     changed = calendar_sync.pull(connection.pk, provider=provider)
 
     assert changed == 2
-    assert (
-        "syncToken=OLD" in http.requests[0][3]
-        and "pageToken=CigKGjBtN2Z1cDJ2b2lqZW" in http.requests[1][3]
-    )
+    assert http.requests[0].query["syncToken"] == ["OLD"] and http.requests[1].query[
+        "pageToken"
+    ] == ["CigKGjBtN2Z1cDJ2b2lqZW"]
     visit.refresh_from_db()
     other.refresh_from_db()
     assert visit.start == datetime(2026, 11, 25, 15, tzinfo=PARIS)
@@ -245,8 +223,8 @@ def test_expired_sync_token_triggers_a_full_resync(visit, connection):
 
     calendar_sync.pull(connection.pk, provider=provider)
 
-    assert "syncToken=OLD" in http.requests[0][3]
-    assert "syncToken" not in http.requests[1][3]
+    assert http.requests[0].query["syncToken"] == ["OLD"]
+    assert "syncToken" not in http.requests[1].query
     connection.refresh_from_db()
     assert connection.sync_token == "CPDAlvWDx70CEPDAlvWDx70CGAU="
 

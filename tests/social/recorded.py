@@ -1,5 +1,6 @@
 """Replaying the platforms' recorded answers: `responses` for the requests-based connectors (Meta
-SDK, TripAdvisor), an HttpMockSequence that keeps the requests for google-api-python-client."""
+SDK, TripAdvisor), and for google-api-python-client the shared recording transport
+(tests.google_replay.RecordingHttp) fed with the recorded Google answers."""
 
 import json
 from contextlib import contextmanager
@@ -7,8 +8,11 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import responses
-from googleapiclient.http import HttpMockSequence
 from responses import matchers
+
+from tests.google_replay import RecordingHttp
+
+__all__ = ["RecordingHttp", "add", "google_answer", "params", "recording", "strict_requests"]
 
 RECORDINGS = Path(__file__).parent / "recordings"
 
@@ -57,23 +61,3 @@ def google_answer(name: str) -> tuple[dict, str]:
     """A recorded Google answer as HttpMockSequence takes it: (headers with status, body)."""
     record = recording("google", name)
     return {"status": str(record["status"]), **record["headers"]}, json.dumps(record["body"])
-
-
-class RecordingHttp(HttpMockSequence):
-    """HttpMockSequence that keeps each request (method, path, query, body, uri); a response given
-    as an exception instance is raised instead, like a dropped connection."""
-
-    def __init__(self, answers):
-        super().__init__(answers)
-        self.requests = []
-
-    def request(
-        self, uri, method="GET", body=None, headers=None, redirections=1, connection_type=None
-    ):
-        parts = urlsplit(uri)
-        self.requests.append(
-            (method, parts.path, parse_qs(parts.query), json.loads(body) if body else None, uri)
-        )
-        if self._iterable and isinstance(self._iterable[0], BaseException):
-            raise self._iterable.pop(0)
-        return super().request(uri, method, body, headers, redirections, connection_type)
