@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
-from django.db.models import Exists, OuterRef, Prefetch, QuerySet, Subquery, Sum
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
@@ -17,6 +17,7 @@ from sales.models import (
     ContractTerm,
     Invoice,
     SalesSettings,
+    Suspension,
     Visit,
     VisitFormNode,
     add_months,
@@ -224,7 +225,10 @@ def invoice_total(queryset: QuerySet) -> Decimal:
 
 def restaurants_with_service(*, service: str, day: date | None = None) -> QuerySet:
     """Ids of the restaurants whose contract in force on `day` includes a pack service
-    ("review_management", "monthly_report"), read from the terms in force that day."""
+    ("review_management", "monthly_report"), read from the terms in force that day. In force
+    is decided by the dates, whatever the status says today: signed (not a draft), between its
+    start and its end, not yet ended early (`ended_at` on or after the day), and no suspension
+    covering the day (a contract ended or suspended since still served that day)."""
     if service not in ("review_management", "monthly_report"):
         raise ValueError(service)
     day = day or timezone.localdate()
@@ -233,10 +237,14 @@ def restaurants_with_service(*, service: str, day: date | None = None) -> QueryS
         .order_by("-starts_on")
         .values(f"pack__{service}")[:1]
     )
+    suspended = Suspension.objects.filter(contract=OuterRef("pk"), start_date__lte=day).filter(
+        Q(end_date__isnull=True) | Q(end_date__gte=day)
+    )
     return (
-        Contract.objects.filter(
-            status=ContractStatus.ACTIVE, start_date__lte=day, end_date__gte=day
-        )
+        Contract.objects.filter(start_date__lte=day, end_date__gte=day)
+        .exclude(status=ContractStatus.DRAFT)
+        .filter(Q(ended_at__isnull=True) | Q(ended_at__gte=day))
+        .exclude(Exists(suspended))
         .annotate(has_service=Subquery(service_on_day))
         .filter(has_service=True)
         .values("restaurant_id")

@@ -968,3 +968,40 @@ def test_the_month_end_job_survives_a_mail_server_down(
 
     assert [report.restaurant for report in created] == [bistro]
     assert MonthlyReport.objects.count() == 1
+
+
+def test_a_client_served_during_the_month_gets_its_draft_whatever_happened_since(
+    month, client_manager, community_manager
+):
+    pack = Pack.objects.create(
+        code="rapport", name="Rapport", monthly_price=200, networks=["facebook"],
+        posts_per_month=4, monthly_report=True,
+    )  # fmt: skip
+    made = {}
+    for name in ("ended mid-month", "suspended mid-month", "suspended all month", "ended before"):
+        restaurant = RestaurantFactory(name=name, client=True, community_manager=community_manager)
+        made[name] = sales_services.contract_sign(
+            restaurant=restaurant, by=client_manager, pack=pack, start_date=add_months(month, -3)
+        )
+    middle = month + dt.timedelta(days=14)
+    sales_services.contract_end(
+        contract=made["ended mid-month"], by=client_manager, ended_at=middle, reason="Fermé"
+    )
+    sales_services.contract_suspend(
+        contract=made["suspended mid-month"], by=client_manager, start_date=middle, reason="Travaux"
+    )
+    sales_services.contract_suspend(
+        contract=made["suspended all month"], by=client_manager,
+        start_date=month - dt.timedelta(days=3), reason="Travaux",
+    )  # fmt: skip
+    sales_services.contract_end(
+        contract=made["ended before"], by=client_manager, ended_at=month - dt.timedelta(days=1),
+        reason="Fermé",
+    )  # fmt: skip
+
+    created = services.month_drafts_create(month=month)
+
+    assert sorted(report.restaurant.name for report in created) == [
+        "ended mid-month",
+        "suspended mid-month",
+    ]
