@@ -51,6 +51,9 @@ class PostForm(forms.Form):
         label=_("Time"), required=False, widget=forms.TimeInput(attrs={"type": "time"})
     )
     action = forms.ChoiceField(choices=ACTIONS, initial="draft")
+    over_quota = forms.BooleanField(
+        label=_("Go over the contract's posts per month for this one"), required=False
+    )
 
     def __init__(self, *args, accounts, images=(), **kwargs):
         super().__init__(*args, **kwargs)

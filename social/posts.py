@@ -1,6 +1,7 @@
 """Posts: the list and calendar, composing with each network's preview and limits, scheduling in
 the restaurant's time zone, publishing now, retrying a failed publication."""
 
+import datetime as dt
 from zoneinfo import ZoneInfo
 
 from django.contrib import messages
@@ -12,6 +13,8 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonRe
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.dateparse import parse_date
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -28,6 +31,13 @@ from social.models import PostImage
 from social.posting import LIMITS, ImageInfo, post_problems
 
 PAGE_SIZE = 30
+
+
+def parse_date_or_none(value) -> dt.date | None:
+    try:
+        return parse_date(value or "")
+    except ValueError:
+        return None
 
 
 def _int(value) -> int | None:
@@ -150,9 +160,51 @@ def _image_infos(post, uploads, removed: set[str]) -> list[ImageInfo]:
     return infos
 
 
-def _compose_context(request, *, restaurant, post, form) -> dict:
-    month_of = post.scheduled_at if post and post.scheduled_at else timezone.now()
-    local_month = timezone.localtime(month_of, ZoneInfo(restaurant.time_zone)).date()
+def _target_month(restaurant, post, day: dt.date | None = None) -> dt.date:
+    """The month a post counts in: the day chosen in the form, else its schedule, else today,
+    in the restaurant's time zone."""
+    if day is None:
+        moment = post.scheduled_at if post and post.scheduled_at else timezone.now()
+        day = timezone.localtime(moment, ZoneInfo(restaurant.time_zone)).date()
+    return day.replace(day=1)
+
+
+def _quota_context(restaurant, post, day: dt.date | None = None) -> dict:
+    month = _target_month(restaurant, post, day)
+    today = timezone.localtime(timezone.now(), ZoneInfo(restaurant.time_zone)).date()
+    return {
+        "quota": selectors.posts_quota(
+            restaurant=restaurant, month=month, exclude_post=post.pk if post else None
+        ),
+        "quota_month": month,
+        "quota_this_month": month == today.replace(day=1),
+    }
+
+
+def _over_quota(restaurant, post, data: dict) -> str:
+    """The warning to confirm when scheduling (or publishing now) goes over the contract's posts
+    per month of the post's month; "" when within it or confirmed."""
+    if data["action"] not in ("schedule", "now") or data.get("over_quota"):
+        return ""
+    day = data.get("day") if data["action"] == "schedule" else None
+    if data["action"] == "now":
+        day = timezone.localtime(timezone.now(), ZoneInfo(restaurant.time_zone)).date()
+    context = _quota_context(restaurant, post, day)
+    quota = context["quota"]
+    if quota.allowed is None or quota.used < quota.allowed:
+        return ""
+    return _(
+        "%(month)s already has %(used)d posts planned or published for %(allowed)d included in "
+        "the contract. Tick the box below to go over it for this post."
+    ) % {
+        "month": date_format(context["quota_month"], "F Y"),
+        "used": quota.used,
+        "allowed": quota.allowed,
+    }
+
+
+def _compose_context(request, *, restaurant, post, form, ask_over_quota=False) -> dict:
+    day = form.cleaned_data.get("day") if form.is_bound and hasattr(form, "cleaned_data") else None
     return {
         "restaurant": restaurant,
         "post": post,
@@ -161,9 +213,8 @@ def _compose_context(request, *, restaurant, post, form) -> dict:
         "images": [(image, services.public_image_path(image)) for image in post.images.all()]
         if post
         else [],
-        "quota": selectors.posts_quota(
-            restaurant=restaurant, month=local_month, exclude_post=post.pk if post else None
-        ),
+        **_quota_context(restaurant, post, day),
+        "ask_over_quota": ask_over_quota,
         "limits": [(network, limits) for network, limits in LIMITS.items()],
         "time_zone": restaurant.time_zone,
         "editable": post is None
@@ -208,9 +259,15 @@ def _initial(post) -> dict:
 def _compose(request: HttpRequest, *, restaurant, post) -> HttpResponse:
     accounts = selectors.publishable_accounts(restaurant=restaurant)
     images = list(post.images.all()) if post else []
+    ask_over_quota = False
     if request.method == "POST":
         form = PostForm(request.POST, request.FILES, accounts=accounts, images=images)
-        if form.is_valid():
+        warning = _over_quota(restaurant, post, form.cleaned_data) if form.is_valid() else ""
+        if warning:
+            # Warned before going over: nothing is saved until the box is ticked.
+            form.add_error(None, warning)
+            ask_over_quota = True
+        elif form.is_valid():
             data = form.cleaned_data
             try:
                 post = services.post_save(
@@ -250,7 +307,9 @@ def _compose(request: HttpRequest, *, restaurant, post) -> HttpResponse:
     return render(
         request,
         "social/post_form.html",
-        _compose_context(request, restaurant=restaurant, post=post, form=form),
+        _compose_context(
+            request, restaurant=restaurant, post=post, form=form, ask_over_quota=ask_over_quota
+        ),
     )
 
 
@@ -294,7 +353,14 @@ def post_preview(request: HttpRequest, restaurant_pk: int) -> HttpResponse:
     return render(
         request,
         "social/partials/post_preview.html",
-        {"previews": previews, "text": text, "link": link, "restaurant": restaurant},
+        {
+            "previews": previews,
+            "text": text,
+            "link": link,
+            "restaurant": restaurant,
+            # The posts per month of the month of the day being chosen.
+            **_quota_context(restaurant, post, parse_date_or_none(request.POST.get("day"))),
+        },
     )
 
 

@@ -321,6 +321,76 @@ def test_compose_page_warns_before_going_over_the_posts_per_month(
     assert "dépasse le nombre de publications mensuelles" in response.content.decode()
 
 
+def _next_month_day(day: int = 10) -> dt.date:
+    return (timezone.localdate().replace(day=1) + dt.timedelta(days=32)).replace(day=day)
+
+
+def _fill_next_month(community_manager, bistro, facebook, count=3) -> None:
+    for number in range(count):
+        at = services.local_moment(day=_next_month_day(2 + number), time=dt.time(12), tz_name=PARIS)
+        scheduled_post(community_manager, bistro, [facebook], at=at)
+
+
+def test_the_preview_counts_the_posts_of_the_chosen_days_month(
+    bistro, facebook, community_manager, client
+):
+    _fill_next_month(community_manager, bistro, facebook)
+    client.force_login(community_manager)
+    url = reverse("social:post_preview", args=[bistro.pk])
+
+    later = client.post(url, {"accounts": [facebook.pk], "text": "x", "day": _next_month_day()})
+    now = client.post(url, {"accounts": [facebook.pk], "text": "x", "day": timezone.localdate()})
+
+    later, now = later.content.decode(), now.content.decode()
+    month = _next_month_day().strftime("%Y-%m")
+    assert f'data-testid="preview-quota" data-month="{month}"' in later
+    assert "dépasse le nombre de publications mensuelles" in later
+    assert f'data-month="{timezone.localdate():%Y-%m}"' in now
+    assert "0 publications prévues ou diffusées ce mois-ci pour 3" in now
+
+
+def test_scheduling_over_the_posts_per_month_asks_first(
+    bistro, facebook, community_manager, client
+):
+    _fill_next_month(community_manager, bistro, facebook)
+    client.force_login(community_manager)
+    form = {
+        "accounts": [facebook.pk], "text": "Un de plus", "day": _next_month_day().isoformat(),
+        "time": "11:00", "action": "schedule",
+    }  # fmt: skip
+
+    warned = client.post(reverse("social:post_create", args=[bistro.pk]), form)
+
+    assert warned.status_code == 200
+    assert 'data-testid="over-quota"' in warned.content.decode()
+    assert "Un de plus" in warned.content.decode()
+    assert Post.objects.filter(text="Un de plus").count() == 0
+
+    confirmed = client.post(
+        reverse("social:post_create", args=[bistro.pk]), form | {"over_quota": "on"}
+    )
+
+    assert confirmed.status_code == 302
+    post = Post.objects.get(text="Un de plus")
+    assert post.status == PostStatus.SCHEDULED
+
+
+def test_scheduling_within_the_posts_per_month_asks_nothing(
+    bistro, facebook, community_manager, client
+):
+    _fill_next_month(community_manager, bistro, facebook, count=2)
+    client.force_login(community_manager)
+
+    response = client.post(
+        reverse("social:post_create", args=[bistro.pk]),
+        {"accounts": [facebook.pk], "text": "Le troisième", "day": _next_month_day().isoformat(),
+         "time": "11:00", "action": "schedule"},
+    )  # fmt: skip
+
+    assert response.status_code == 302
+    assert Post.objects.get(text="Le troisième").status == PostStatus.SCHEDULED
+
+
 def test_compose_and_schedule_through_the_page(bistro, facebook, google, community_manager, client):
     client.force_login(community_manager)
     day = timezone.localdate() + dt.timedelta(days=3)
