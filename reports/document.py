@@ -74,5 +74,4 @@ def document_context(report: MonthlyReport, figures: dict) -> dict:
         "chart_images": chart_images,
         "review_chart": review_bars,
         "company_name": site.company_name,
-        "generated_on": dt.date.today(),
     }

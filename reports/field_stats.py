@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
-from django.db.models import Subquery, Sum
+from django.db.models import OuterRef, Subquery, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -27,8 +27,16 @@ from accounts.models import User
 from crm.enums import RestaurantStatus
 from crm.models import Restaurant
 from sales.enums import ContractStatus, VisitKind, VisitStatus
-from sales.kpis import _first_terms
-from sales.models import Contract, Invoice, Pack, Visit, add_months, first_of_month, parse_month
+from sales.models import (
+    Contract,
+    ContractTerm,
+    Invoice,
+    Pack,
+    Visit,
+    add_months,
+    first_of_month,
+    parse_month,
+)
 
 # One A4 page holds two years of monthly bars legibly.
 MAX_MONTHS = 24
@@ -300,6 +308,10 @@ def field_stats(*, agent: User, period: Period) -> FieldStats:
         .values_list("month", "total")
     ]
 
+    # The terms each contract was signed on (those starting on its first day), as the KPIs read.
+    signed_terms = ContractTerm.objects.filter(
+        contract=OuterRef("pk"), starts_on=OuterRef("start_date")
+    )
     contracts = [
         ContractRow(
             signed_on=timezone.localtime(signed_at, tz).date(),
@@ -310,7 +322,7 @@ def field_stats(*, agent: User, period: Period) -> FieldStats:
             signed_by=agent, signed_at__gte=since, signed_at__lt=until
         )
         .exclude(status=ContractStatus.DRAFT)
-        .annotate(price=Subquery(_first_terms().values("monthly_price")[:1]))
+        .annotate(price=Subquery(signed_terms.values("monthly_price")[:1]))
         .order_by()
         .values_list("signed_at", "price", "duration_months")
     ]
