@@ -325,9 +325,9 @@ def _local_midnight(day: dt.date) -> dt.datetime:
 
 def review_queue(*, user: User, filters: ReviewFilters) -> QuerySet:
     """Reviews of the restaurants the user sees: those with an open task first by due time, then
-    the other unanswered ones, then the answered ones, newest answer first. The order and the
-    filters read the review's own columns (open_due_at is its open task's due time), each on an
-    index."""
+    the other unanswered ones, then the answered ones, newest answer first. The order reads the
+    review's own columns (open_due_at is its open task's due time) on one index; each filter has
+    its index."""
     queryset = Review.objects.visible_to(user).select_related("restaurant", "account", "replied_by")
     if filters.network:
         queryset = queryset.filter(network=filters.network)
@@ -342,7 +342,10 @@ def review_queue(*, user: User, filters: ReviewFilters) -> QuerySet:
     elif filters.answered == "no":
         queryset = queryset.filter(replied_at__isnull=True)
     if filters.overdue:
-        queryset = queryset.filter(open_due_at__lt=timezone.now())
+        # Read from the open tasks (their state and due index), as overdue_count does, so the
+        # list and the dashboards' counts are the same rows.
+        overdue = ReviewTask.objects.filter(state=TaskState.OPEN, due_at__lt=timezone.now())
+        queryset = queryset.filter(pk__in=overdue.values("review_id"))
     if filters.answered_month or filters.within_target:
         answers = ReviewTask.objects.filter(state=TaskState.ANSWERED)
         if filters.answered_month:
@@ -729,6 +732,38 @@ def posts_published_by_month(*, restaurant: Restaurant, start: dt.date, end: dt.
 # --- Community manager's day ---------------------------------------------------------------------
 
 
+# The exchanges that follow a call up, when the community manager records one after it.
+FOLLOW_UP_KINDS = (ActivityKind.CALL, ActivityKind.EMAIL, ActivityKind.MEETING, ActivityKind.VISIT)
+FOLLOW_UP_WITHIN = dt.timedelta(days=30)
+
+
+def calls_to_follow_up(*, user: User, restaurants: QuerySet, now: dt.datetime) -> QuerySet:
+    """Calls logged on the timeline of the user's restaurants in the last 30 days by someone
+    else (a colleague who took the client's call, a sales agent), which the user has not
+    followed up: no call, e-mail, meeting or visit of theirs on that restaurant since. Recording
+    the follow-up on the timeline takes the call off the list (docs/decisions.md)."""
+    followed_up = Activity.objects.filter(
+        restaurant=OuterRef("restaurant"),
+        author=user,
+        kind__in=FOLLOW_UP_KINDS,
+        archived=False,
+        occurred_at__gt=OuterRef("occurred_at"),
+    )
+    return (
+        Activity.objects.filter(
+            restaurant__in=restaurants,
+            kind=ActivityKind.CALL,
+            archived=False,
+            occurred_at__gte=now - FOLLOW_UP_WITHIN,
+            occurred_at__lte=now,
+        )
+        .exclude(author=user)
+        .exclude(Exists(followed_up))
+        .select_related("restaurant", "author")
+        .order_by("-occurred_at")
+    )
+
+
 def community_manager_day(*, user: User, now: dt.datetime | None = None) -> dict:
     """The community manager's dashboard, in a fixed number of queries."""
     now = now or timezone.now()
@@ -739,16 +774,6 @@ def community_manager_day(*, user: User, now: dt.datetime | None = None) -> dict
         .order_by("name")
     )
     accounts = SocialAccount.objects.visible_to(user).filter(restaurant__community_manager=user)
-    calls = (
-        Activity.objects.filter(
-            restaurant__in=restaurants,
-            kind=ActivityKind.CALL,
-            archived=False,
-            occurred_at__gte=now - dt.timedelta(days=30),
-        )
-        .select_related("restaurant", "author")
-        .order_by("-occurred_at")
-    )
     return {
         "restaurants": list(restaurants[:50]),
         "restaurant_count": restaurants.count(),
@@ -768,7 +793,7 @@ def community_manager_day(*, user: User, now: dt.datetime | None = None) -> dict
         "reconnect": list(
             accounts.filter(state=AccountState.NEEDS_RECONNECT).select_related("restaurant")[:20]
         ),
-        "calls": list(calls[:20]),
+        "calls": list(calls_to_follow_up(user=user, restaurants=restaurants, now=now)[:20]),
     }
 
 

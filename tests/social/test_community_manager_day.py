@@ -1,0 +1,48 @@
+"""The community manager's day: calls to follow up, and demo data labelled where it shows."""
+
+import datetime as dt
+
+from django.utils import timezone
+
+from crm.enums import ActivityKind
+from crm.models import Activity
+from social.selectors import community_manager_day
+from tests.factories import RestaurantFactory, UserFactory
+
+
+def _log(restaurant, kind, author, days_ago, subject="Appel"):
+    return Activity.objects.create(
+        restaurant=restaurant, kind=kind, subject=subject, author=author,
+        occurred_at=timezone.now() - dt.timedelta(days=days_ago),
+    )  # fmt: skip
+
+
+def test_calls_others_logged_wait_until_the_community_manager_follows_them_up(
+    bistro, community_manager, sales_agent
+):
+    waiting = _log(bistro, ActivityKind.CALL, sales_agent, 2, "Le patron rappelle")
+    answered = _log(bistro, ActivityKind.CALL, sales_agent, 10, "Question sur la facture")
+    _log(bistro, ActivityKind.EMAIL, community_manager, 8, "Réponse envoyée")
+    _log(bistro, ActivityKind.CALL, community_manager, 1, "Mon propre appel")
+    _log(bistro, ActivityKind.CALL, sales_agent, 40, "Trop ancien")
+    _log(bistro, ActivityKind.NOTE, sales_agent, 1, "Une note")
+    other = RestaurantFactory(name="Ailleurs", client=True, community_manager=UserFactory())
+    _log(other, ActivityKind.CALL, sales_agent, 1, "Pas mon restaurant")
+
+    day = community_manager_day(user=community_manager)
+
+    # The e-mail 8 days ago follows up the call of 10 days ago, not the one of 2 days ago: the
+    # own call a day ago does, so only a call logged after it would wait.
+    assert [call.subject for call in day["calls"]] == []
+    assert answered.pk not in [call.pk for call in day["calls"]]
+    Activity.objects.filter(subject="Mon propre appel").delete()
+    day = community_manager_day(user=community_manager)
+    assert [call.pk for call in day["calls"]] == [waiting.pk]
+
+
+def test_a_call_taken_by_nobody_in_particular_waits_too(bistro, community_manager):
+    call = _log(bistro, ActivityKind.CALL, None, 1, "Appel entrant")
+
+    assert [item.pk for item in community_manager_day(user=community_manager)["calls"]] == [
+        call.pk
+    ]
