@@ -45,9 +45,28 @@ def test_community_manager_comments_generates_and_sends_a_report(
     page.keyboard.type("Très bon mois, ")
     page.locator(".rich-toolbar [data-command=bold]").click()
     page.keyboard.type("bravo")
+    page.locator(".rich-toolbar [data-command=bold]").click()
+    page.keyboard.type(", voir ")
+    page.once("dialog", lambda dialog: dialog.accept("https://example.com/avis"))
+    page.locator(".rich-toolbar [data-command=createLink]").click()
     with page.expect_navigation():
         page.locator("[data-testid=report-generate]").click()
     assert page.locator("[data-testid=report-status]").inner_text() == "Généré"
+    # The editor sends the comments back with each action: unchanged, they leave the PDF current.
+    with page.expect_navigation():
+        page.locator("[data-testid=report-save]").click()
+    assert page.locator("[data-testid=report-send]").count() == 1
+    # Changed after generating, they make it out of date: no sending before generating again.
+    editor = page.locator("[data-testid=comments-editor]")
+    editor.click()
+    page.keyboard.press("End")
+    page.keyboard.type(" Merci.")
+    with page.expect_navigation():
+        page.locator("[data-testid=report-save]").click()
+    assert page.locator("[data-testid=report-stale]").is_visible()
+    assert page.locator("[data-testid=report-send]").count() == 0
+    with page.expect_navigation():
+        page.locator("[data-testid=report-generate]").click()
     with page.expect_navigation():
         page.locator("[data-testid=report-send]").click()
 
@@ -57,6 +76,8 @@ def test_community_manager_comments_generates_and_sends_a_report(
     # The browser's bold is <b> or <strong>, both kept.
     assert "Très bon mois" in report.comments
     assert "<b>bravo</b>" in report.comments or "<strong>bravo</strong>" in report.comments
+    assert 'href="https://example.com/avis"' in report.comments and "Merci." in report.comments
+    assert report.pdf_is_current and report.times_sent == 1
     # The other message is the month-end reminder to the community manager.
     [message] = [message for message in mail.outbox if message.attachments]
     assert message.to == ["paul@bistro.example"] and message.attachments[0][2] == "application/pdf"
