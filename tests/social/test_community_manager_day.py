@@ -46,3 +46,14 @@ def test_a_call_taken_by_nobody_in_particular_waits_too(bistro, community_manage
     assert [item.pk for item in community_manager_day(user=community_manager)["calls"]] == [
         call.pk
     ]
+
+
+def test_the_home_shows_the_day_then_the_reports_card_of_the_reports_app(client, community_manager):
+    client.force_login(community_manager)
+
+    page = client.get("/").content.decode()
+
+    day = page.index('data-testid="community-manager-day"')
+    reports = page.index('data-testid="reports-due-card"')
+    assert day < reports and 'data-testid="cm-reports-due"' in page[reports:]
+    assert 'data-testid="cm-reports-due"' not in page[day:reports]
