@@ -494,10 +494,15 @@ class PostFilters:
     manager: int | None = None
 
 
+def _has_demo_target():
+    return Exists(Publication.objects.filter(post=OuterRef("pk"), account__demo=True))
+
+
 def post_list(*, user: User, filters: PostFilters) -> QuerySet:
     queryset = (
         Post.objects.visible_to(user)
         .select_related("restaurant", "created_by")
+        .annotate(demo=_has_demo_target())
         .prefetch_related(
             Prefetch(
                 "publications",
@@ -562,7 +567,7 @@ def post_calendar_events(
                 "publications", filter=Q(publications__state=PublicationState.PUBLISHED)
             ),
             targets=Count("publications"),
-            demo=Exists(Publication.objects.filter(post=OuterRef("pk"), account__demo=True)),
+            demo=_has_demo_target(),
         )
     )
     if restaurant:
@@ -774,8 +779,9 @@ def community_manager_day(*, user: User, now: dt.datetime | None = None) -> dict
         .order_by("name")
     )
     accounts = SocialAccount.objects.visible_to(user).filter(restaurant__community_manager=user)
+    demo_accounts = SocialAccount.objects.filter(restaurant=OuterRef("pk"), demo=True)
     return {
-        "restaurants": list(restaurants[:50]),
+        "restaurants": list(restaurants.annotate(demo=Exists(demo_accounts))[:50]),
         "restaurant_count": restaurants.count(),
         "week_posts": list(
             Post.objects.visible_to(user)
@@ -785,6 +791,7 @@ def community_manager_day(*, user: User, now: dt.datetime | None = None) -> dict
                 scheduled_at__gte=now,
                 scheduled_at__lt=week_end,
             )
+            .annotate(demo=_has_demo_target())
             .select_related("restaurant")
             .order_by("scheduled_at")[:50]
         ),

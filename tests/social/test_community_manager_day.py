@@ -43,9 +43,7 @@ def test_calls_others_logged_wait_until_the_community_manager_follows_them_up(
 def test_a_call_taken_by_nobody_in_particular_waits_too(bistro, community_manager):
     call = _log(bistro, ActivityKind.CALL, None, 1, "Appel entrant")
 
-    assert [item.pk for item in community_manager_day(user=community_manager)["calls"]] == [
-        call.pk
-    ]
+    assert [item.pk for item in community_manager_day(user=community_manager)["calls"]] == [call.pk]
 
 
 def test_the_home_shows_the_day_then_the_reports_card_of_the_reports_app(client, community_manager):
@@ -57,3 +55,37 @@ def test_the_home_shows_the_day_then_the_reports_card_of_the_reports_app(client,
     reports = page.index('data-testid="reports-due-card"')
     assert day < reports and 'data-testid="cm-reports-due"' in page[reports:]
     assert 'data-testid="cm-reports-due"' not in page[day:reports]
+
+
+def test_demo_data_is_labelled_on_the_home_and_the_post_list(
+    client, community_manager, bistro, facebook
+):
+    from django.urls import reverse
+
+    from social import services
+    from tests.social.conftest import make_account
+
+    real = make_account(
+        RestaurantFactory(name="Vrai", client=True, community_manager=community_manager),
+        "facebook", demo=False, credentials='{"access_token": "t"}',
+    )  # fmt: skip
+    soon = timezone.now() + dt.timedelta(days=1)
+    for account in (facebook, real):
+        post = services.post_save(
+            by=community_manager, restaurant=account.restaurant, accounts=[account], text="x"
+        )
+        services.post_schedule(post=post, by=community_manager, at=soon)
+    client.force_login(community_manager)
+
+    home = client.get("/").content.decode()
+    posts = client.get(reverse("social:post_list")).content.decode()
+
+    day = home[home.index('data-testid="cm-restaurants"') :]
+    restaurants = day[: day.index("</ul>")]
+    assert restaurants.count('data-testid="demo-badge"') == 1
+    assert (
+        restaurants.index("Le Bistro") < restaurants.index("demo-badge") < restaurants.index("Vrai")
+    )
+    week = home[home.index('data-testid="cm-week-posts"') :]
+    assert week[: week.index("</ul>")].count('data-testid="demo-badge"') == 1
+    assert posts.count('data-testid="demo-badge"') == 1
