@@ -1,4 +1,8 @@
-"""Shared fixtures: one persona per role, plus an outsider with no role."""
+"""Shared fixtures: one persona per role, plus an outsider with no role; and the guard that keeps
+every test on this machine."""
+
+import ipaddress
+import socket
 
 import pytest
 
@@ -128,3 +132,69 @@ def eager_tasks():
     app.conf.task_always_eager = True
     yield
     app.conf.task_always_eager = previous
+
+
+# --- Nothing leaves the machine -------------------------------------------------------------------
+
+# Connections refused by the guard, kept so a test whose code swallowed the error still fails.
+_BLOCKED: list[str] = []
+
+
+class NetworkBlocked(RuntimeError):
+    """Not an OSError: the connectors turn network errors into "retry later", which would hide
+    this one."""
+
+
+def _loopback(host) -> bool:
+    if host in (None, "", "localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(str(host).split("%", 1)[0]).is_loopback
+    except ValueError:
+        return False
+
+
+def _block(what: str):
+    _BLOCKED.append(what)
+    raise NetworkBlocked(f"tests reach only this machine's loopback, not {what}")
+
+
+def _guard(real):
+    def connect(sock, address, *args):
+        if sock.family in (socket.AF_INET, socket.AF_INET6) and not _loopback(address[0]):
+            _block(repr(address))
+        return real(sock, address, *args)
+
+    return connect
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _loopback_only():
+    """Every connection (and name lookup) the suite's own process makes goes to loopback: the
+    platforms are replayed, never called. Subprocesses (the benchmark, a worker) talk to the
+    loopback servers the tests start."""
+    patches = [
+        (socket.socket, "connect", _guard(socket.socket.connect)),
+        (socket.socket, "connect_ex", _guard(socket.socket.connect_ex)),
+    ]
+    real_getaddrinfo = socket.getaddrinfo
+
+    def getaddrinfo(host, *args, **kwargs):
+        if not _loopback(host):
+            _block(f"a lookup of {host}")
+        return real_getaddrinfo(host, *args, **kwargs)
+
+    patches.append((socket, "getaddrinfo", getaddrinfo))
+    saved = [(owner, name, getattr(owner, name)) for owner, name, _new in patches]
+    for owner, name, new in patches:
+        setattr(owner, name, new)
+    yield
+    for owner, name, old in saved:
+        setattr(owner, name, old)
+
+
+@pytest.fixture(autouse=True)
+def _no_blocked_connection(_loopback_only):
+    _BLOCKED.clear()
+    yield
+    assert not _BLOCKED, f"a test tried to leave the machine: {_BLOCKED}"

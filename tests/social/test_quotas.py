@@ -11,6 +11,7 @@ from comadvisor.connectors import RateLimited
 from social import quotas, tasks
 from social.management.fake_platforms import Traffic
 from social.models import SocialAccount
+from social.providers import PostContent
 from social.providers.google import GoogleProvider
 
 
@@ -201,7 +202,8 @@ def test_google_calls_draw_on_their_api_budget(monkeypatch, restaurant_factory):
         def request(self, uri, method="GET", body=None, headers=None, **kwargs):
             import httplib2
 
-            return httplib2.Response({"status": "200"}), json.dumps({}).encode()
+            body = {"name": "accounts/1/locations/2/localPosts/p1"}
+            return httplib2.Response({"status": "200"}), json.dumps(body).encode()
 
     account = SocialAccount(
         restaurant=restaurant_factory(), network="google", external_id="accounts/1/locations/2"
@@ -210,12 +212,17 @@ def test_google_calls_draw_on_their_api_budget(monkeypatch, restaurant_factory):
     provider.fetch_metrics(dt.date(2026, 3, 1), dt.date(2026, 3, 2))
     provider.fetch_reviews(None)
     provider.reply("accounts/1/locations/2/reviews/r1", "Merci !")
+    provider.publish(PostContent(text="Brunch dimanche"), state={}, checkpoint=lambda state: None)
 
+    edits = "google-edits:accounts/1/locations/2"
     assert taken == [
         quotas.GOOGLE_PERFORMANCE,
         quotas.GOOGLE_BUSINESS,
         quotas.GOOGLE_BUSINESS,
-        "google-edits:accounts/1/locations/2",
+        edits,
+        # Publishing is an edit of the profile too.
+        quotas.GOOGLE_BUSINESS,
+        edits,
     ]
 
 
