@@ -388,9 +388,6 @@ def publication_retry(request: HttpRequest, pk: int) -> HttpResponse:
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
-        from social.tasks import publish_publication
-
-        publish_publication.delay(publication.pk)
         messages.success(request, _("The publication is queued again."))
     return redirect("social:post_edit", pk=publication.post_id)
 

@@ -36,6 +36,7 @@ from social import quotas
 from social.enums import AccountState, PostStatus, PublicationState, Sentiment, TaskState
 from social.metrics import CHARTS, METRICS
 from social.models import (
+    TOKEN_WARNING,
     MetricSnapshot,
     Post,
     Publication,
@@ -797,8 +798,14 @@ def community_manager_day(*, user: User, now: dt.datetime | None = None) -> dict
         ),
         "failed": list(failed_publications(user=user)[:20]),
         "late": list(late_publications(user=user, now=now)[:20]),
+        # To reconnect now, or before the platform's token ends.
         "reconnect": list(
-            accounts.filter(state=AccountState.NEEDS_RECONNECT).select_related("restaurant")[:20]
+            accounts.filter(
+                Q(state=AccountState.NEEDS_RECONNECT)
+                | Q(token_expires_at__lte=now + TOKEN_WARNING)
+            )
+            .select_related("restaurant")
+            .order_by(F("token_expires_at").asc(nulls_last=True), "pk")[:20]
         ),
         "calls": list(calls_to_follow_up(user=user, restaurants=restaurants, now=now)[:20]),
     }

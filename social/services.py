@@ -26,6 +26,7 @@ from crm import services as crm_services
 from crm.models import Restaurant
 from sales.enums import Network
 from sales.selectors import restaurants_with_service
+from social import quotas
 from social.business_hours import add_business_hours
 from social.enums import AccountState, ErrorCode, PostStatus, PublicationState, TaskState
 from social.models import (
@@ -475,7 +476,9 @@ def review_reply(*, review: Review, by: User, text: str) -> Review:
             _("This network has no reply endpoint: answer on the platform, then mark it answered.")
         )
     try:
-        provider.reply(review.external_id, text)
+        # Sent from the page: it waits briefly for its turn in the call budgets, if at all.
+        with quotas.waiting_at_most(quotas.SHORT_WAIT):
+            provider.reply(review.external_id, text)
     except ConnectorError as error:
         account_record_failure(account=account, error=error)
         raise
@@ -684,7 +687,9 @@ def post_delete(*, post: Post, by: User) -> None:
 
 def publication_retry(*, publication: Publication, by: User) -> Publication:
     """A failed publication goes back to the queue, due now, with what its earlier attempts left
-    (so a post that did go out is found, not doubled)."""
+    (so a post that did go out is found, not doubled), and is published right after commit."""
+    from social.tasks import publish_publication
+
     _check_may(by, "social.manage_post", publication.post.restaurant_id)
     updated = Publication.objects.filter(pk=publication.pk, state=PublicationState.FAILED).update(
         state=PublicationState.SCHEDULED,
@@ -700,6 +705,7 @@ def publication_retry(*, publication: Publication, by: User) -> Publication:
         post.status = PostStatus.SCHEDULED
         post.scheduled_at = post.scheduled_at or publication.due_at
         post.save(update_fields=["status", "scheduled_at", "updated_at"])
+    transaction.on_commit(lambda: publish_publication.delay(publication.pk))
     return publication
 
 

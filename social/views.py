@@ -13,6 +13,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -140,9 +141,13 @@ def restaurant_fetch(request: HttpRequest, restaurant_pk: int) -> HttpResponse:
         _("Fetching from %(count)d accounts; the figures appear as they arrive.")
         % {"count": len(ids)},
     )
-    return redirect(
-        request.POST.get("next") or reverse("social:restaurant_social", args=[restaurant.pk])
-    )
+    back = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(
+        back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        # Only a page of this site: a crafted form must not send the user elsewhere.
+        back = reverse("social:restaurant_social", args=[restaurant.pk])
+    return redirect(back)
 
 
 @login_required

@@ -23,6 +23,7 @@ from social.providers import (
     PostContent,
     Provider,
     Published,
+    RateLimited,
     RetryLater,
 )
 from social.providers.meta import (
@@ -38,6 +39,9 @@ CAROUSEL_MAX = 10
 MEDIA_FIELDS = ["id", "caption", "permalink", "timestamp"]
 # Recent media looked through to find a post whose publish response was lost.
 RECENT_MEDIA = 50
+# Posts an account may publish in a rolling 24 hours when Instagram does not say.
+PUBLISHING_LIMIT = 50
+PUBLISHING_LIMIT_WAIT = dt.timedelta(hours=1)
 
 
 def _int_id(value: str):
@@ -116,6 +120,8 @@ class InstagramProvider(GraphProvider, Provider):
             caption = f"{caption}\n\n{content.link}".strip()
         container_id = state.get("container_id")
         if not container_id:
+            self._check_images(content)
+            self._check_publishing_limit()
             container_id = self._create_container(content, caption)
             state["container_id"] = container_id
             checkpoint(state)
@@ -151,12 +157,32 @@ class InstagramProvider(GraphProvider, Provider):
             raise Permanent(f"Instagram could not process the media: {detail}")
         raise RetryLater(f"unexpected Instagram container status {status or 'none'}")
 
+    def _check_publishing_limit(self) -> None:
+        """Instagram publishes at most 50 posts per account in a rolling 24 hours: at the limit,
+        no container is made for a post that could not go out (RateLimited for an hour, the
+        rolling window freeing a place some time within the day)."""
+        with translated():
+            limits = self.user.get_content_publishing_limit(fields=["quota_usage", "config"])
+        for limit in limits:
+            usage = number(limit.get("quota_usage"))
+            total = number((limit.get("config") or {}).get("quota_total")) or PUBLISHING_LIMIT
+            if usage is not None and usage >= total:
+                raise RateLimited(
+                    f"Instagram publishing limit reached ({usage:.0f} of {total:.0f} posts in "
+                    "24 hours)",
+                    timezone.now() + PUBLISHING_LIMIT_WAIT,
+                )
+
+    @staticmethod
+    def _check_images(content: PostContent) -> None:
+        if not content.image_urls:
+            raise Permanent("Instagram needs at least one image")
+        if len(content.image_urls) > CAROUSEL_MAX:
+            raise Permanent(f"Instagram takes at most {CAROUSEL_MAX} images in a post")
+
     def _create_container(self, content: PostContent, caption: str) -> str:
         images = list(content.image_urls)
-        if not images:
-            raise Permanent("Instagram needs at least one image")
-        if len(images) > CAROUSEL_MAX:
-            raise Permanent(f"Instagram takes at most {CAROUSEL_MAX} images in a post")
+        self._check_images(content)
         with translated():
             if len(images) == 1:
                 container = self.user.create_media(

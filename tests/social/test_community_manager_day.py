@@ -89,3 +89,18 @@ def test_demo_data_is_labelled_on_the_home_and_the_post_list(
     week = home[home.index('data-testid="cm-week-posts"') :]
     assert week[: week.index("</ul>")].count('data-testid="demo-badge"') == 1
     assert posts.count('data-testid="demo-badge"') == 1
+
+
+def test_an_access_about_to_end_is_on_the_home_to_reconnect(community_manager, bistro):
+    from social.enums import AccountState
+    from tests.social.conftest import make_account
+
+    broken = make_account(bistro, "google", state=AccountState.NEEDS_RECONNECT)
+    ending = make_account(
+        bistro, "facebook", token_expires_at=timezone.now() + dt.timedelta(days=5)
+    )
+    make_account(bistro, "instagram", token_expires_at=timezone.now() + dt.timedelta(days=40))
+
+    day = community_manager_day(user=community_manager)
+
+    assert [account.pk for account in day["reconnect"]] == [ending.pk, broken.pk]

@@ -174,6 +174,13 @@ def test_instagram_has_no_reviews(account):
 
 
 def test_publish_creates_checks_and_publishes_the_container(account, graph, now):
+    add(
+        graph,
+        "GET",
+        f"{IG}/content_publishing_limit",
+        "publishing_limit",
+        fields="quota_usage,config",
+    )
     add(graph, "POST", f"{IG}/media", "container_created")
     add(graph, "GET", f"{CONTAINER}/", "status_finished", fields="id,status_code,status")
     add(graph, "POST", f"{IG}/media_publish", "media_published")
@@ -187,14 +194,21 @@ def test_publish_creates_checks_and_publishes_the_container(account, graph, now)
         {"container_id": CONTAINER},
         {"container_id": CONTAINER, "publish_sent_at": "2026-03-02T09:00:00+00:00"},
     ]
-    assert query(graph.calls[0]) == {
+    assert query(graph.calls[1]) == {
         "image_url": "https://cdn.example/menu.jpg",
         "caption": CAPTION,
     }
-    assert query(graph.calls[2]) == {"creation_id": CONTAINER}
+    assert query(graph.calls[3]) == {"creation_id": CONTAINER}
 
 
 def test_publish_carousel_creates_children_then_the_carousel(account, graph, now):
+    add(
+        graph,
+        "GET",
+        f"{IG}/content_publishing_limit",
+        "publishing_limit",
+        fields="quota_usage,config",
+    )
     add(graph, "POST", f"{IG}/media", "carousel_item_1")
     add(graph, "POST", f"{IG}/media", "carousel_item_2")
     add(graph, "POST", f"{IG}/media", "container_created")
@@ -211,12 +225,12 @@ def test_publish_carousel_creates_children_then_the_carousel(account, graph, now
             checkpoint=Checkpoints(),
         )
 
-    children = [query(call) for call in graph.calls[:2]]
+    children = [query(call) for call in graph.calls[1:3]]
     assert children == [
         {"image_url": "https://cdn.example/1.jpg", "is_carousel_item": "true"},
         {"image_url": "https://cdn.example/2.jpg", "is_carousel_item": "true"},
     ]
-    carousel = query(graph.calls[2])
+    carousel = query(graph.calls[3])
     assert carousel["media_type"] == "CAROUSEL"
     assert json.loads(carousel["children"]) == ["17889615691921001", "17889615691921002"]
     assert carousel["caption"] == "Nos desserts"
@@ -248,6 +262,13 @@ def test_publish_retry_with_a_published_container_does_not_publish_again(account
 
 
 def test_publish_lost_publish_response_then_retry_publishes_once(account, graph, now):
+    add(
+        graph,
+        "GET",
+        f"{IG}/content_publishing_limit",
+        "publishing_limit",
+        fields="quota_usage,config",
+    )
     add(graph, "POST", f"{IG}/media", "container_created")
     add(graph, "GET", f"{CONTAINER}/", "status_finished")
     graph.add(
@@ -264,6 +285,7 @@ def test_publish_lost_publish_response_then_retry_publishes_once(account, graph,
 
     assert published.external_id == MEDIA
     assert calls(graph) == [
+        ("GET", f"/v26.0/{IG}/content_publishing_limit"),
         ("POST", f"/v26.0/{IG}/media"),
         ("GET", f"/v26.0/{CONTAINER}/"),
         ("POST", f"/v26.0/{IG}/media_publish"),
@@ -273,6 +295,13 @@ def test_publish_lost_publish_response_then_retry_publishes_once(account, graph,
 
 
 def test_publish_lost_container_response_checkpoints_nothing(account, graph):
+    add(
+        graph,
+        "GET",
+        f"{IG}/content_publishing_limit",
+        "publishing_limit",
+        fields="quota_usage,config",
+    )
     graph.add("POST", f"{GRAPH}/{IG}/media", body=requests.exceptions.ConnectionError("reset"))
     state, saved = {}, Checkpoints()
 
@@ -317,6 +346,22 @@ def test_publish_limit_is_rate_limited(account, graph, now):
         )
 
     assert raised.value.until == NOW + dt.timedelta(hours=1)
+
+
+def test_at_the_publishing_limit_no_container_is_made(account, graph, now):
+    add(
+        graph, "GET", f"{IG}/content_publishing_limit", "publishing_limit_reached",
+        fields="quota_usage,config",
+    )  # fmt: skip
+    state, saved = {}, Checkpoints()
+
+    with pytest.raises(RateLimited) as raised:
+        InstagramProvider(account).publish(CONTENT, state=state, checkpoint=saved)
+
+    assert raised.value.until == NOW + dt.timedelta(hours=1)
+    assert str(raised.value) == "Instagram publishing limit reached (50 of 50 posts in 24 hours)"
+    assert calls(graph) == [("GET", f"/v26.0/{IG}/content_publishing_limit")]
+    assert (state, saved) == ({}, [])
 
 
 def test_publish_without_image_is_permanent(account):

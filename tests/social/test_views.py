@@ -279,3 +279,43 @@ def test_queue_lists_open_reviews_by_due_time_before_answered_ones(
     ]  # fmt: skip
     overdue = client.get(reverse("social:review_queue"), {"overdue": "1"})
     assert list(overdue.context["page"]) == []
+
+
+@pytest.mark.parametrize(
+    ("back", "expected"),
+    [
+        ("/restaurants/", "/restaurants/"),
+        ("https://evil.example/phish", None),
+        ("//evil.example/phish", None),
+    ],
+)
+def test_fetch_now_goes_back_only_to_a_page_of_the_site(
+    client, community_manager, bistro, facebook, back, expected, eager_tasks
+):
+    client.force_login(community_manager)
+
+    response = client.post(
+        reverse("social:restaurant_fetch", args=[bistro.pk]), {"what": "metrics", "next": back}
+    )
+
+    assert response.status_code == 302
+    assert response["Location"] == (
+        expected or reverse("social:restaurant_social", args=[bistro.pk])
+    )
+
+
+def test_retrying_a_failed_publication_publishes_it_after_commit(
+    client, community_manager, world, django_capture_on_commit_callbacks, eager_tasks
+):
+    client.force_login(community_manager)
+    publication = world["publication"]
+
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        response = client.post(reverse("social:publication_retry", args=[publication.pk]))
+    publication.refresh_from_db()
+    assert (response.status_code, publication.state, len(callbacks)) == (302, "scheduled", 1)
+
+    callbacks[0]()
+
+    publication.refresh_from_db()
+    assert publication.state == "published"
