@@ -386,6 +386,11 @@ class SocialSettings(SingletonModel, SettingsModel):
         return {int(part) for part in self.business_days.split(",") if part.strip().isdigit()}
 
 
+def post_title(text: str) -> str:
+    """A post as lists and the calendar name it: the start of its text."""
+    return (text[:60] or str(_("(no text)"))).replace("\n", " ")
+
+
 class PostQuerySet(models.QuerySet):
     def visible_to(self, user) -> "PostQuerySet":
         return self.filter(restaurant__in=Restaurant.objects.visible_to(user))
@@ -430,11 +435,13 @@ class Post(models.Model):
         indexes = [
             models.Index(fields=["restaurant", "scheduled_at"], name="social_post_restaurant"),
             models.Index(fields=["status", "scheduled_at"], name="social_post_status"),
+            # The post list's order (selectors.post_list): latest first, drafts on top.
+            models.Index(fields=["-scheduled_at", "-id"], name="social_post_list"),
         ]
         permissions = [("manage_post", _("Can write, schedule and publish posts"))]
 
     def __str__(self) -> str:
-        return (self.text[:60] or str(_("(no text)"))).replace("\n", " ")
+        return post_title(self.text)
 
 
 def post_image_path(instance, filename: str) -> str:
@@ -515,6 +522,8 @@ class Publication(models.Model):
         indexes = [
             models.Index(fields=["state", "due_at"], name="social_publication_due"),
             models.Index(fields=["account", "state"], name="social_publication_account"),
+            # Retries waiting for their time (the every-minute job, late publications).
+            models.Index(fields=["state", "next_attempt_at"], name="social_publication_retry"),
         ]
 
     def __str__(self) -> str:

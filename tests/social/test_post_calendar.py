@@ -121,8 +121,8 @@ def test_events_run_a_constant_number_of_queries(
         )
     client.force_login(community_manager)
 
-    # Session, user, the user's permissions (two), the events.
-    with django_assert_num_queries(5):
+    # Session, user, the user's permissions (two), the posts, their publications.
+    with django_assert_num_queries(6):
         events = _events(client).json()["events"]
 
     assert len(events) == count

@@ -2,7 +2,7 @@
 
     manage.py bench_social [--accounts 5000 --latency 0.15 --concurrency N --limit 600
                             --history-restaurants 0 --posts-per-month 8 --runs 30
-                            --skip-fetch --skip-pages]
+                            --skip-fetch --skip-pages --keep]
 
 Fetch. A fake Graph / Google / TripAdvisor server on loopback (social.management.fake_platforms)
 answers for the accounts (a quarter per network) after `latency` seconds per call and enforces
@@ -116,6 +116,9 @@ class Command(BaseCommand):
         parser.add_argument("--runs", type=int, default=30)
         parser.add_argument("--skip-fetch", action="store_true")
         parser.add_argument("--skip-pages", action="store_true")
+        parser.add_argument(
+            "--keep", action="store_true", help="keep the throw-away database (to study it)"
+        )
 
     def handle(self, *args, **options) -> None:
         if connection.vendor != "postgresql":
@@ -123,7 +126,7 @@ class Command(BaseCommand):
         if not settings.REDIS_URL:
             raise CommandError("bench_social needs Redis (REDIS_URL) as the worker's broker.")
         failures: list[str] = []
-        with throwaway_database():
+        with throwaway_database(keep=options["keep"]):
             self.community_manager = account_services.user_create(
                 by=None, username="bench_cm", roles=["community_manager"], password="x"
             )
@@ -137,6 +140,8 @@ class Command(BaseCommand):
                 failures += self._pages(
                     options["history_restaurants"], options["posts_per_month"], options["runs"]
                 )
+        if options["keep"]:
+            self.stdout.write(f"Kept the database {settings.DATABASES['default']['NAME']}.")
         if failures:
             raise CommandError("; ".join(failures))
         self.stdout.write("All targets met.")
