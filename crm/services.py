@@ -197,6 +197,9 @@ class DuplicatesFound(Exception):
         self.hidden = hidden
 
 
+DUPLICATES_READ = 200
+
+
 def restaurant_duplicates(
     *,
     user: User,
@@ -217,9 +220,11 @@ def restaurant_duplicates(
     candidates = Restaurant.objects.filter(lookup)
     if exclude_pk:
         candidates = candidates.exclude(pk=exclude_pk)
-    visible = list(candidates.visible_to(user).select_related("zone", "sales_agent")[:20])
-    hidden = candidates.count() - len(visible)
-    return visible, max(hidden, 0)
+    # Matches are few: read them once and sort them by the user's scope on the instances.
+    found = list(candidates.select_related("zone", "sales_agent")[:DUPLICATES_READ])
+    visible = [restaurant for restaurant in found if scope.sees(user, restaurant)]
+    total = candidates.count() if len(found) == DUPLICATES_READ else len(found)
+    return visible[:20], total - len(visible)
 
 
 def _apply_fields(restaurant: Restaurant, data: Mapping[str, Any]) -> list[str]:

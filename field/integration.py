@@ -652,12 +652,17 @@ def _changed_by_others(
 ) -> list[str]:
     """The fields (among `fields`, or any when None) someone other than `agent` changed on the
     server after `base_version` (after its creation when None), read from its history."""
-    history = restaurant.history.order_by("history_date", "history_id")
+    tracked = _tracked_fields()
+    wanted = tracked if fields is None else {a: n for a, n in tracked.items() if n in fields}
+    # Only the columns compared, as plain rows: a prospect's history may be long.
+    history = restaurant.history.order_by("history_date", "history_id").values(
+        "history_date", "history_user_id", *wanted
+    )
     if base_version is None:  # made on the device before it knew any server version
         after = list(history)
         previous = after.pop(0) if after else None
     elif (after := list(history.filter(history_date__gte=base_version))) and (
-        after[0].history_date - base_version <= BASE_MARGIN
+        after[0]["history_date"] - base_version <= BASE_MARGIN
     ):
         # The save that stamped `base_version`: what the agent's data already shows.
         previous = after.pop(0)
@@ -665,14 +670,22 @@ def _changed_by_others(
         previous = history.filter(history_date__lt=base_version).last()
     changed: list[str] = []
     for record in after:
-        if previous is not None and record.history_user_id != agent.pk:
-            delta = record.diff_against(previous)
-            for change in delta.changes:
-                name = change.field
-                if (fields is None or name in fields) and name not in changed:
+        if previous is not None and record["history_user_id"] != agent.pk:
+            for attname, name in wanted.items():
+                if record[attname] != previous[attname] and name not in changed:
                     changed.append(name)
         previous = record
     return changed
+
+
+def _tracked_fields() -> dict[str, str]:
+    """The restaurant's fields its history keeps (column -> field name)."""
+    model = Restaurant.history.model
+    return {
+        field.attname: field.name
+        for field in model._meta.fields
+        if field.name != "id" and not field.name.startswith("history_")
+    }
 
 
 def _prospect(envelope: Envelope, agent: User, *, action: str) -> Restaurant:
