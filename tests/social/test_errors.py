@@ -7,6 +7,7 @@ import pytest
 from django.core import mail
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.html import escape
 
 from comadvisor.connectors import NeedsReconnect, Permanent, RateLimited, RetryLater
 from social import quotas, services
@@ -48,7 +49,7 @@ def test_the_page_shows_the_outcome_in_the_readers_language(client, community_ma
         page = client.get(url, HTTP_ACCEPT_LANGUAGE=language).content.decode()
         with translation.override(language):
             label = str(ErrorCode.NEEDS_RECONNECT.label)
-        assert f'data-error-code="needs_reconnect">{label}' in page
+        assert f'data-error-code="needs_reconnect">{escape(label)}' in page
         assert "(Meta refused the access token (#190))" in page
 
 
