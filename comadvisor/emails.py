@@ -1,5 +1,6 @@
 """Notifications rendered from admin-edited, translated e-mail templates."""
 
+import functools
 from collections.abc import Iterable, Mapping
 
 from django.conf import settings
@@ -161,9 +162,16 @@ def check_template(*, text: str, placeholders: str) -> None:
     render_template_text(text, sample_context(placeholders))
 
 
+@functools.lru_cache(maxsize=256)
+def _compiled(text: str):
+    """A template's text compiled once per process (keyed by the text itself, so an admin's
+    edit is a new entry; compiled templates are reused across threads as Django's own are)."""
+    return _ENGINE.from_string(text)
+
+
 def render_template_text(text: str, context: Mapping[str, object]) -> str:
     try:
-        template = _ENGINE.from_string(text)
+        template = _compiled(text)
     except TemplateSyntaxError as error:
         raise ValidationError(
             _("The template is not valid: %(error)s") % {"error": error}
