@@ -119,7 +119,10 @@ DATABASES = {
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Several requests (and the eager tasks they run) write at once in the embedded mode.
     DATABASES["default"]["OPTIONS"] = {"timeout": 20, "transaction_mode": "IMMEDIATE"}
-elif env_bool("DB_SERVER_SIDE_BINDING", False):
+elif env_bool("DB_SERVER_SIDE_BINDING", True):
+    # PostgreSQL binds the parameters itself and keeps the plans of statements a connection
+    # repeats (prepared after two runs): the field kit's integration and the daily fetches
+    # repeat the same few statements thousands of times.
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         server_side_binding=True, prepare_threshold=2
     )
