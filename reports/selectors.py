@@ -434,4 +434,4 @@ def _nearest_rank(ordered: list[float], fraction: float) -> float:
 
 def unanswered_review_count(*, user: User) -> int:
     """Reviews of the user's queue without a reply (the queue's "answered: no" filter)."""
-    return Review.objects.visible_to(user).filter(replied_at__isnull=True).count()
+    return Review.objects.visible_to(user).unanswered().count()

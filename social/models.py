@@ -137,6 +137,14 @@ class ReviewQuerySet(models.QuerySet):
     def visible_to(self, user) -> "ReviewQuerySet":
         return self.filter(restaurant__in=Restaurant.objects.visible_to(user))
 
+    # A review is answered when it has a reply and no task waits on it: a review changed on the
+    # platform after its answer keeps that reply (the record of it) while its new task is open.
+    def answered(self) -> "ReviewQuerySet":
+        return self.filter(replied_at__isnull=False, open_due_at__isnull=True)
+
+    def unanswered(self) -> "ReviewQuerySet":
+        return self.filter(Q(replied_at__isnull=True) | Q(open_due_at__isnull=False))
+
 
 class Review(models.Model):
     """A review fetched from a network, deduplicated by the platform's id. TripAdvisor's terms
@@ -215,6 +223,11 @@ class Review(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_network_display()} {self.author} ({self.rating or '-'})"
+
+    @property
+    def is_answered(self) -> bool:
+        """As ReviewQuerySet.answered(): a reply, and no open task."""
+        return self.replied_at is not None and self.open_due_at is None
 
 
 class ReviewTaskQuerySet(models.QuerySet):

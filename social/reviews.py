@@ -69,7 +69,8 @@ def review_queue(request: HttpRequest) -> HttpResponse:
 @permission_required("social.view_review", raise_exception=True)
 def review_detail(request: HttpRequest, pk: int) -> HttpResponse:
     review = selectors.review_get(user=request.user, pk=pk)
-    may_reply = request.user.has_perm("social.reply_review") and not review.replied_at
+    # Not answered yet, or changed on the platform since its answer (a task is open again).
+    may_reply = request.user.has_perm("social.reply_review") and not review.is_answered
     form = ReplyForm()
     if request.method == "POST":
         if not request.user.has_perm("social.reply_review"):

@@ -340,9 +340,9 @@ def review_queue(*, user: User, filters: ReviewFilters) -> QuerySet:
     if filters.negative:
         queryset = queryset.filter(sentiment=Sentiment.NEGATIVE)
     if filters.answered == "yes":
-        queryset = queryset.filter(replied_at__isnull=False)
+        queryset = queryset.answered()
     elif filters.answered == "no":
-        queryset = queryset.filter(replied_at__isnull=True)
+        queryset = queryset.unanswered()
     if filters.overdue:
         # Read from the open tasks (their state and due index), as overdue_count does, so the
         # list and the dashboards' counts are the same rows.

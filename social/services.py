@@ -11,7 +11,7 @@ from django.conf import settings
 from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import F, Max, Q
+from django.db.models import F, Max, Min, Q
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -303,6 +303,27 @@ def _open_task(
 
 
 REVIEWS_OVERLAP = dt.timedelta(hours=1)
+# How far back a fetch reads to see replies made on the platform to reviews still waiting here.
+REPLIES_LOOKBACK = dt.timedelta(days=30)
+
+
+def _reviews_since(account: SocialAccount, provider) -> dt.datetime | None:
+    """Where an incremental fetch starts (None: everything). A review changed while the last
+    fetch ran is older than its end: read a little further back (what was already seen comes
+    back unchanged). Google gives the review and its reply a time each and does not say that a
+    reply moves the review's own: a reply the owner made on Google would be missed by a fetch
+    that stops at the last one, so it reads back to the oldest review with an open task (within
+    REPLIES_LOOKBACK; older ones are marked answered from their page)."""
+    if not account.last_reviews_at:
+        return None
+    since = account.last_reviews_at - REVIEWS_OVERLAP
+    if provider.replies_in_reviews:
+        oldest = Review.objects.filter(account=account, open_due_at__isnull=False).aggregate(
+            oldest=Min("updated_at")
+        )["oldest"]
+        if oldest is not None:
+            since = min(since, max(oldest, timezone.now() - REPLIES_LOOKBACK))
+    return since
 
 
 @dataclass
@@ -310,6 +331,8 @@ class ReviewsOutcome:
     new: int = 0
     changed: int = 0
     unchanged: int = 0
+    # Open tasks closed by a reply the owner made on the platform itself.
+    answered: int = 0
     error: str = ""
     skipped: bool = False
     retry_at: dt.datetime | None = None
@@ -321,13 +344,9 @@ def reviews_fetch(*, account: SocialAccount, full: bool = False) -> ReviewsOutco
     is stored as answered."""
     if not _ready(account):
         return ReviewsOutcome(skipped=True)
-    since = None
-    if not full and account.last_reviews_at:
-        # A review changed while the last fetch ran is older than its end: read a little
-        # further back (what was already seen comes back unchanged).
-        since = account.last_reviews_at - REVIEWS_OVERLAP
     try:
-        remote = provider_for(account).fetch_reviews(since)
+        provider = provider_for(account)
+        remote = provider.fetch_reviews(None if full else _reviews_since(account, provider))
     except ConnectorError as error:
         account_record_failure(account=account, error=error)
         if isinstance(error, RetryLater):
@@ -375,9 +394,11 @@ def reviews_fetch(*, account: SocialAccount, full: bool = False) -> ReviewsOutco
                 outcome.changed += 1
                 if not item.reply_text or item.updated_at > (review.replied_at or item.updated_at):
                     _open_task(review, "changed", restaurant=restaurant, managed=managed)
-                continue
-            outcome.unchanged += 1
-            if not change:
+            else:
+                outcome.unchanged += 1
+            if _close_on_platform_reply(review, item):
+                outcome.answered += 1
+            elif not change:
                 untouched.append(review.pk)
         if untouched:
             # Seen again as it was: one UPDATE says so, instead of saving each review.
@@ -429,9 +450,13 @@ def _review_update(review: Review, item: RemoteReview, *, now: dt.datetime) -> s
     }
     if not content:
         values.pop("sentiment")
-    if item.reply_text and not review.reply_text:
-        values["reply_text"] = item.reply_text if item.storable else ""
-        values["replied_at"] = item.replied_at
+    if _newer_platform_reply(review, item):
+        # The owner answered, or changed the answer, on the platform itself: that is the reply
+        # now, made by nobody of the desk.
+        values |= _platform_reply(item)
+    elif item.reply_text and item.storable and not review.reply_text:
+        # Marked answered here without its words: the platform's reply gives them.
+        values["reply_text"] = item.reply_text
     changed = {name: value for name, value in values.items() if getattr(review, name) != value}
     if not changed:
         return ""
@@ -440,6 +465,50 @@ def _review_update(review: Review, item: RemoteReview, *, now: dt.datetime) -> s
     review.fetched_at = now
     review.save(update_fields=[*changed, "fetched_at"])
     return "content" if content else "other"
+
+
+def _platform_reply(item: RemoteReview) -> dict:
+    return {
+        "reply_text": item.reply_text if item.storable else "",
+        "replied_at": item.replied_at,
+        "replied_by_id": None,
+        "reply_sent": False,
+    }
+
+
+def _newer_platform_reply(review: Review, item: RemoteReview) -> bool:
+    """Whether the platform shows a reply the review does not have: a first one, or another text
+    written after the one recorded (the same text is the desk's own reply coming back)."""
+    if not item.reply_text or item.replied_at is None:
+        return False
+    if review.replied_at is None:
+        return True
+    text = item.reply_text if item.storable else ""
+    return item.replied_at > review.replied_at and text != review.reply_text
+
+
+def _close_on_platform_reply(review: Review, item: RemoteReview) -> bool:
+    """Close the review's open task when the platform shows a reply to the review as it is now:
+    one written after the review's last change (both are the platform's times) or after the task
+    opened. The task is answered at the reply's time (never before it opened), by nobody; the
+    review records that reply."""
+    if review.open_due_at is None or not item.reply_text or item.replied_at is None:
+        return False
+    task = ReviewTask.objects.filter(review=review, state=TaskState.OPEN).first()
+    if task is None:
+        return False
+    if item.replied_at < item.updated_at and item.replied_at <= task.opened_at:
+        # The answer to the review's earlier version: its change still waits for one.
+        return False
+    ReviewTask.objects.filter(pk=task.pk, state=TaskState.OPEN).update(
+        state=TaskState.ANSWERED, answered_at=max(item.replied_at, task.opened_at), answered_by=None
+    )
+    fields = _platform_reply(item) | {"open_due_at": None}
+    for name, value in fields.items():
+        setattr(review, name, value)
+    # Saved, not updated: the dashboards' caches follow the reviews' saves.
+    review.save(update_fields=list(fields))
+    return True
 
 
 def _close_tasks(review: Review, by: User, at: dt.datetime) -> None:

@@ -82,6 +82,8 @@ class Provider:
     can_reply = False
     can_publish = False
     is_demo = False
+    # Whether fetched reviews carry the owner's reply made on the platform (reply_text).
+    replies_in_reviews = False
     # Shown on the review page when the network gives no reviews at all, or no reply endpoint.
     reviews_note = ""
 

@@ -130,6 +130,7 @@ def parse_time(value: str | None) -> dt.datetime | None:
 class GoogleProvider(Provider):
     network = Network.GOOGLE
     can_reply = True
+    replies_in_reviews = True
     can_publish = True
 
     def __init__(self, account, *, http=None):

@@ -3,6 +3,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.urls import reverse
+from django.utils import timezone
 
 from crm.models import Activity
 from social import services
@@ -317,3 +319,192 @@ def test_fetch_reviews_command_reports_each_account(google, facebook, capsys):
     assert (
         f"2 account(s): {expected} new review(s), 0 changed, 0 failed." in capsys.readouterr().out
     )
+
+
+# --- Reviews changed after their answer, replies made on the platform ---------------------------
+
+
+def _answered_then_changed(google, monkeypatch, review_manager):
+    """A Google review answered from the desk, then lowered by its author on the platform."""
+    provider = use(monkeypatch, Scripted(google, [remote()]))
+    services.reviews_fetch(account=google)
+    review = Review.objects.get()
+    services.review_reply(review=review, by=review_manager, text="Merci !")
+    provider.reviews = [
+        remote(text="Finalement décevant", rating=2, updated_at=WRITTEN + dt.timedelta(days=3))
+    ]
+    services.reviews_fetch(account=google)
+    review.refresh_from_db()
+    return provider, review
+
+
+def test_review_changed_after_its_answer_waits_for_another(google, monkeypatch, review_manager):
+    _provider, review = _answered_then_changed(google, monkeypatch, review_manager)
+
+    assert review.replied_at is not None and review.open_due_at is not None
+    assert not review.is_answered
+    assert list(Review.objects.unanswered()) == [review]
+    assert list(Review.objects.answered()) == []
+
+
+def test_review_changed_after_its_answer_is_answered_again_from_its_page(
+    client, google, monkeypatch, review_manager
+):
+    provider, review = _answered_then_changed(google, monkeypatch, review_manager)
+    client.force_login(review_manager)
+    url = reverse("social:review_detail", args=[review.pk])
+
+    page = client.get(url).content.decode()
+    unanswered = client.get(reverse("social:review_queue"), {"answered": "no"})
+    answered = client.get(reverse("social:review_queue"), {"answered": "yes"})
+
+    assert 'data-testid="send-reply"' in page and 'data-testid="mark-answered"' in page
+    assert 'data-testid="changed-since-answer"' in page
+    assert [item.pk for item in unanswered.context["page"]] == [review.pk]
+    assert list(answered.context["page"]) == []
+    assert 'data-testid="to-answer"' in unanswered.content.decode()
+
+    response = client.post(url, {"text": "Désolés, revenez nous voir", "action": "send"})
+
+    assert response.status_code == 302
+    assert provider.replies[-1] == ("r1", "Désolés, revenez nous voir")
+    review.refresh_from_db()
+    assert review.is_answered and review.reply_text == "Désolés, revenez nous voir"
+    assert ReviewTask.objects.filter(state=TaskState.OPEN).count() == 0
+    after = client.get(reverse("social:review_queue"), {"answered": "yes"})
+    assert [item.pk for item in after.context["page"]] == [review.pk]
+    assert 'data-testid="send-reply"' not in client.get(url).content.decode()
+    today = timezone.localdate()
+    stats = response_stats(restaurant=review.restaurant, since=today, until=today)
+    assert stats[("google", today.replace(day=1))].answered == 2
+
+
+def test_reply_made_on_google_closes_the_open_task_at_its_time(
+    client, google, monkeypatch, review_manager
+):
+    now = timezone.now()
+    written = now - dt.timedelta(days=1)
+    provider = use(monkeypatch, Scripted(google, [remote(written_at=written, updated_at=written)]))
+    services.reviews_fetch(account=google)
+    opened = now - dt.timedelta(hours=5)
+    ReviewTask.objects.update(opened_at=opened, due_at=opened + dt.timedelta(hours=24))
+    # The owner answers on Google itself; the review's own time stays as it was.
+    replied = now - dt.timedelta(hours=2)
+    provider.reviews = [
+        remote(written_at=written, updated_at=written, reply_text="Merci !", replied_at=replied)
+    ]
+
+    outcome = services.reviews_fetch(account=google)
+
+    assert outcome.answered == 1
+    task = ReviewTask.objects.get()
+    assert (task.state, task.answered_at, task.answered_by) == (TaskState.ANSWERED, replied, None)
+    review = Review.objects.get()
+    assert (review.reply_text, review.replied_at, review.reply_sent) == ("Merci !", replied, False)
+    assert review.open_due_at is None and review.is_answered
+    local = timezone.localtime(replied).date()
+    stats = response_stats(restaurant=review.restaurant, since=local, until=local)
+    entry = stats[("google", local.replace(day=1))]
+    assert (entry.answered, entry.within_target, entry.median_hours) == (1, 1, 3.0)
+    client.force_login(review_manager)
+    page = client.get(reverse("social:review_detail", args=[review.pk])).content.decode()
+    assert 'data-testid="send-reply"' not in page
+    assert "Merci !" in page
+    # Seen again as it is: nothing more happens.
+    assert services.reviews_fetch(account=google).answered == 0
+
+
+def test_platform_reply_older_than_the_change_leaves_the_task_open(
+    google, monkeypatch, review_manager
+):
+    now = timezone.now()
+    written = now - dt.timedelta(days=3)
+    replied = written + dt.timedelta(hours=2)
+    changed = now - dt.timedelta(days=1)
+    provider = use(
+        monkeypatch,
+        Scripted(google, [remote(written_at=written, updated_at=written, reply_text="Merci !",
+                                 replied_at=replied)]),
+    )  # fmt: skip
+    services.reviews_fetch(account=google)
+    assert ReviewTask.objects.count() == 0
+    provider.reviews = [
+        remote(written_at=written, updated_at=changed, rating=1, text="Plus jamais",
+               reply_text="Merci !", replied_at=replied),
+    ]  # fmt: skip
+
+    first = services.reviews_fetch(account=google)
+    again = services.reviews_fetch(account=google)
+
+    assert (first.changed, first.answered, again.answered) == (1, 0, 0)
+    assert ReviewTask.objects.get().state == TaskState.OPEN
+    assert not Review.objects.get().is_answered
+    # The owner then changes the answer on Google: the change is answered.
+    later = now - dt.timedelta(minutes=5)
+    provider.reviews = [
+        remote(written_at=written, updated_at=changed, rating=1, text="Plus jamais",
+               reply_text="Nous sommes désolés", replied_at=later),
+    ]  # fmt: skip
+
+    assert services.reviews_fetch(account=google).answered == 1
+    review = Review.objects.get()
+    assert (review.reply_text, review.replied_at, review.is_answered) == (
+        "Nous sommes désolés", later, True,
+    )  # fmt: skip
+
+
+def test_own_reply_coming_back_from_the_platform_changes_nothing(
+    google, monkeypatch, review_manager
+):
+    provider = use(monkeypatch, Scripted(google, [remote()]))
+    services.reviews_fetch(account=google)
+    review = services.review_reply(review=Review.objects.get(), by=review_manager, text="Merci !")
+    provider.reviews = [
+        remote(reply_text="Merci !", replied_at=review.replied_at + dt.timedelta(seconds=1))
+    ]
+
+    services.reviews_fetch(account=google)
+
+    review.refresh_from_db()
+    assert (review.replied_by, review.reply_sent) == (review_manager, True)
+
+
+class Recording(Scripted):
+    def __init__(self, account, reviews, *, replies_in_reviews=True):
+        super().__init__(account, reviews)
+        self.replies_in_reviews = replies_in_reviews
+        self.since = []
+
+    def fetch_reviews(self, since):
+        self.since.append(since)
+        return self.reviews
+
+
+@pytest.mark.parametrize(
+    ("changed_days_ago", "replies_in_reviews", "expected_days_back"),
+    [(None, True, None), (10, True, 10), (60, True, 30), (10, False, None)],
+)
+def test_fetch_reads_back_to_the_oldest_review_waiting_for_an_answer(
+    google, monkeypatch, changed_days_ago, replies_in_reviews, expected_days_back
+):
+    now = timezone.now()
+    last = now - dt.timedelta(days=1)
+    google.last_reviews_at = last
+    google.save(update_fields=["last_reviews_at"])
+    if changed_days_ago is not None:
+        changed = now - dt.timedelta(days=changed_days_ago)
+        Review.objects.create(
+            account=google, restaurant=google.restaurant, network="google", external_id="old",
+            written_at=changed, updated_at=changed, open_due_at=now,
+        )  # fmt: skip
+    provider = use(monkeypatch, Recording(google, [], replies_in_reviews=replies_in_reviews))
+
+    services.reviews_fetch(account=google)
+
+    (since,) = provider.since
+    if expected_days_back is None:
+        assert since == last - services.REVIEWS_OVERLAP
+    elif expected_days_back == changed_days_ago:
+        assert since == changed
+    else:
+        assert abs(since - (now - dt.timedelta(days=expected_days_back))) < dt.timedelta(minutes=1)
