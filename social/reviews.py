@@ -93,8 +93,8 @@ def review_detail(request: HttpRequest, pk: int) -> HttpResponse:
             except ConnectorError as error:
                 form.add_error(
                     None,
-                    _("The platform refused the reply: %(error)s. Your text is kept below.")
-                    % {"error": error},
+                    _("The reply was not published. %(error)s Your text is kept below.")
+                    % {"error": services.error_text(error)},
                 )
             else:
                 return redirect("social:review_detail", pk=review.pk)

@@ -41,7 +41,7 @@ from social.models import (
     SocialSettings,
 )
 from social.posting import ImageInfo, can_publish_to, post_problems
-from social.providers import PostContent, RemoteReview, provider_for
+from social.providers import NotConnected, PostContent, RemoteReview, provider_for
 from social.quotas import BudgetExhausted
 from social.sentiment import sentiment_of
 
@@ -61,11 +61,21 @@ def error_code_of(error: ConnectorError) -> str:
         return ErrorCode.BUDGET
     if isinstance(error, RateLimited):
         return ErrorCode.RATE_LIMITED
+    if isinstance(error, NotConnected):
+        return ErrorCode.DISCONNECTED
     if isinstance(error, NeedsReconnect):
         return ErrorCode.NEEDS_RECONNECT
     if isinstance(error, RetryLater):
         return ErrorCode.RETRY_LATER
     return ErrorCode.PERMANENT
+
+
+def error_text(error: ConnectorError) -> str:
+    """A failure as a page shows it at once: its outcome's label in the reader's language, then
+    the platform's own words (untranslated) in brackets."""
+    label = str(ErrorCode(error_code_of(error)).label)
+    detail = str(error).strip()
+    return f"{label} ({detail})" if detail else label
 
 
 def account_record_failure(*, account: SocialAccount, error: ConnectorError) -> str:

@@ -3,6 +3,7 @@
 import datetime as dt
 import secrets
 
+import requests
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
@@ -17,6 +18,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from comadvisor.connectors import ConnectorError, Permanent, RetryLater
 from crm import selectors as crm_selectors
 from crm.views import form_errors
 from sales.enums import Network
@@ -245,6 +247,16 @@ def connect_start(request: HttpRequest, restaurant_pk: int, provider: str) -> Ht
     return redirect(url)
 
 
+def _as_connector_error(error: Exception) -> ConnectorError:
+    """The outcome of a failure outside the connectors (oauthlib's token exchange): a network
+    fault may pass, anything else is the platform saying no."""
+    if isinstance(error, ConnectorError):
+        return error
+    if isinstance(error, requests.RequestException):
+        return RetryLater(f"network error: {type(error).__name__}")
+    return Permanent(str(error) or type(error).__name__)
+
+
 @login_required
 @permission_required("social.manage_socialaccount", raise_exception=True)
 def connect_callback(request: HttpRequest, provider: str) -> HttpResponse:
@@ -280,7 +292,9 @@ def connect_callback(request: HttpRequest, provider: str) -> HttpResponse:
     except Exception as error:  # oauthlib, requests and the SDKs raise many kinds: all mean "no"
         request.session.pop(_CONNECT_SESSION, None)
         messages.error(
-            request, _("The platform refused the connection: %(error)s") % {"error": error}
+            request,
+            _("The account was not connected. %(error)s")
+            % {"error": services.error_text(_as_connector_error(error))},
         )
         return redirect("social:restaurant_social", restaurant_pk=restaurant.pk)
     pending["assets"] = [services.asset_to_session(asset) for asset in assets]

@@ -22,6 +22,7 @@ __all__ = [
     "MetricValue",
     "MetricsResult",
     "NeedsReconnect",
+    "NotConnected",
     "Permanent",
     "PostContent",
     "Published",
@@ -114,6 +115,10 @@ class Provider:
 REVIEW_NETWORKS = frozenset({Network.FACEBOOK, Network.GOOGLE, Network.TRIPADVISOR})
 
 
+class NotConnected(NeedsReconnect):
+    """The account has no credentials (never connected, or disconnected from the desk)."""
+
+
 def replies_through_api(network: str) -> bool:
     """Only Google Business Profile takes review replies through its API; the page shows the
     send button from this, without building a connector."""
@@ -137,7 +142,7 @@ def provider_for(account) -> Provider:
 
         return TripadvisorProvider(account)
     if not account.credentials:
-        raise NeedsReconnect("the account is not connected")
+        raise NotConnected("the account is not connected")
     if account.network == Network.FACEBOOK:
         from social.providers.facebook import FacebookProvider
 

@@ -139,3 +139,99 @@ def test_an_access_about_to_expire_is_flagged(client, community_manager, bistro)
 
     assert soon.token_expires_soon and not later.token_expires_soon
     assert page.count('data-testid="token-expires"') == 1
+
+
+class _FailingReply(Provider):
+    can_reply = True
+
+    def __init__(self, account, error):
+        super().__init__(account)
+        self.error = error
+
+    def reply(self, review_external_id, text):
+        raise self.error
+
+
+@pytest.mark.parametrize(
+    ("failure", "code", "detail"),
+    [
+        ("network", ErrorCode.RETRY_LATER, "network error: ConnectionError"),
+        ("budget", ErrorCode.BUDGET, "call budget google-business exhausted"),
+        ("disconnected", ErrorCode.DISCONNECTED, "the account is not connected"),
+    ],
+)
+@pytest.mark.parametrize("language", ["fr", "en"])
+def test_a_failed_reply_says_why_in_the_readers_language_and_keeps_the_text(
+    client, monkeypatch, community_manager, review_manager, bistro, failure, code, detail, language
+):
+    from social.models import Review, ReviewTask
+
+    google = make_account(bistro, "google", demo=False, credentials='{"token": "t"}')
+    if failure == "disconnected":
+        services.account_disconnect(account=google, by=community_manager)
+    else:
+        error = (
+            RetryLater(detail)
+            if failure == "network"
+            else quotas.BudgetExhausted(detail, timezone.now() + dt.timedelta(minutes=3))
+        )
+        monkeypatch.setattr(services, "provider_for", lambda account: _FailingReply(account, error))
+    now = timezone.now()
+    review = Review.objects.create(
+        account=google, restaurant=bistro, network="google", external_id="r1", rating=2,
+        written_at=now, updated_at=now, open_due_at=now + dt.timedelta(hours=4),
+    )  # fmt: skip
+    ReviewTask.objects.create(review=review, due_at=review.open_due_at)
+    review_manager.language = language
+    review_manager.save(update_fields=["language"])
+    client.force_login(review_manager)
+
+    response = client.post(
+        reverse("social:review_detail", args=[review.pk]),
+        {"text": "Merci, à bientôt", "action": "send"},
+        HTTP_ACCEPT_LANGUAGE=language,
+    )
+
+    assert response.status_code == 200
+    page = response.content.decode()
+    with translation.override(language):
+        label = str(code.label)
+        refused = str(ErrorCode.PERMANENT.label)
+    assert f"{escape(label)} ({escape(detail)})" in page
+    assert escape(refused) not in page
+    assert "Merci, à bientôt" in page
+    review.refresh_from_db()
+    assert review.replied_at is None and ReviewTask.objects.get().state == "open"
+
+
+def test_a_refused_connection_says_why_in_the_readers_language(
+    client, community_manager, bistro, settings, monkeypatch
+):
+    import requests
+
+    from social import oauth
+
+    settings.META_APP_ID, settings.META_APP_SECRET = "app", "secret"
+    monkeypatch.setattr(
+        oauth, "meta_authorization_url", lambda *, redirect_uri, state: f"https://m.test/?s={state}"
+    )
+    client.force_login(community_manager)
+    for raised, code, detail in [
+        (ValueError("code expired"), ErrorCode.PERMANENT, "code expired"),
+        (requests.ConnectionError("down"), ErrorCode.RETRY_LATER, "network error: ConnectionError"),
+    ]:
+
+        def refuse(*, code, redirect_uri, raised=raised):
+            raise raised
+
+        monkeypatch.setattr(oauth, "meta_exchange_code", refuse)
+        start = client.get(reverse("social:connect_start", args=[bistro.pk, "meta"]))
+        state = start["Location"].split("s=")[1]
+
+        page = client.get(
+            reverse("social:connect_meta_callback"), {"state": state, "code": "c"}, follow=True
+        ).content.decode()
+
+        with translation.override(community_manager.language or "fr"):
+            label = str(code.label)
+        assert f"{escape(label)} ({escape(detail)})" in page
