@@ -3,6 +3,7 @@ post never waits for its time only to be refused by the platform."""
 
 import re
 from dataclasses import dataclass
+from fractions import Fraction
 
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -64,6 +65,50 @@ LIMITS: dict[str, Limits] = {
 }
 
 HASHTAG = re.compile(r"(?<!\w)#\w+")
+
+
+def _shape(ratio: float) -> str:
+    """A width / height ratio as the platforms write it: 0.8 is 4:5, 1.91 is 1.91:1."""
+    if ratio < 1:
+        fraction = Fraction(ratio).limit_denominator(20)
+        return f"{fraction.numerator}:{fraction.denominator}"
+    return f"{ratio:g}:1"
+
+
+def limit_rules(network: str) -> list[tuple[str, str]]:
+    """What `network` accepts, as (rule, sentence) pairs shown beside its preview before anything
+    is broken; the figures are those post_problems checks."""
+    limits = LIMITS.get(network)
+    if limits is None:
+        return []
+    megabytes = limits.max_image_bytes // (1024 * 1024)
+    rules = [("text", _("Up to %(max)d characters of text.") % {"max": limits.max_text})]
+    if limits.max_images == 1:
+        images = _("One image (only the first is sent).")
+    elif limits.image_required:
+        images = _("At least one image, up to %(max)d.") % {"max": limits.max_images}
+    else:
+        images = _("Up to %(max)d images.") % {"max": limits.max_images}
+    rules.append(("images", images))
+    rules.append(("formats", _("Formats: %(formats)s.") % {"formats": ", ".join(limits.formats)}))
+    rules.append(("size", _("Up to %(max)d MB an image.") % {"max": megabytes}))
+    if limits.min_side:
+        rules.append(
+            ("min_side", _("At least %(min)d pixels on each side.") % {"min": limits.min_side})
+        )
+    if limits.ratio:
+        rules.append(
+            (
+                "ratio",
+                _("Shape between %(low)s and %(high)s (width:height).")
+                % {"low": _shape(limits.ratio[0]), "high": _shape(limits.ratio[1])},
+            )
+        )
+    if limits.max_hashtags is not None:
+        rules.append(("hashtags", _("Up to %(max)d hashtags.") % {"max": limits.max_hashtags}))
+    if not limits.links_clickable:
+        rules.append(("links", _("Links in the text are not clickable.")))
+    return rules
 
 
 def can_publish_to(network: str) -> bool:

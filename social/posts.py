@@ -28,7 +28,7 @@ from social import selectors, services
 from social.enums import PostStatus, PublicationState
 from social.forms import PostForm
 from social.models import PostImage
-from social.posting import LIMITS, ImageInfo, post_problems
+from social.posting import LIMITS, ImageInfo, limit_rules, post_problems
 
 PAGE_SIZE = 30
 
@@ -217,7 +217,6 @@ def _compose_context(request, *, restaurant, post, form, ask_over_quota=False) -
         else [],
         **_quota_context(restaurant, post, day),
         "ask_over_quota": ask_over_quota,
-        "limits": [(network, limits) for network, limits in LIMITS.items()],
         "time_zone": restaurant.time_zone,
         "editable": post is None
         or not post.publications.filter(state=PublicationState.PUBLISHING).exists(),
@@ -350,6 +349,7 @@ def post_preview(request: HttpRequest, restaurant_pk: int) -> HttpResponse:
                 "length": len(text),
                 "max_text": limits.max_text,
                 "images": min(len(infos), limits.max_images),
+                "rules": limit_rules(account.network),
             }
         )
     return render(

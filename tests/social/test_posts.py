@@ -1,5 +1,6 @@
 import datetime as dt
 import io
+import re
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -7,13 +8,15 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.html import escape
 from PIL import Image
 
 from comadvisor.connectors import Permanent, RetryLater
 from social import services
 from social.enums import PostStatus, PublicationState
 from social.models import Post, Publication
+from social.posting import limit_rules
 from social.providers import Provider, Published
 from social.selectors import late_publications, posts_quota
 
@@ -439,6 +442,72 @@ def test_preview_shows_each_networks_limits(bistro, facebook, instagram, communi
     assert "Instagram accepte au plus 30 hashtags." in content
     assert "Instagram exige au moins une image." in content
     assert content.count('data-testid="preview-error"') == 2
+
+
+def _limits_shown(content: str) -> dict[str, dict[str, str]]:
+    """{network: {rule: sentence}} of the preview's "what it accepts" lists."""
+    shown = {}
+    for network, items in re.findall(
+        r'data-testid="limits" data-network="(\w+)">(.*?)</ul>', content, re.S
+    ):
+        shown[network] = dict(re.findall(r'<li data-limit="(\w+)">(.*?)</li>', items, re.S))
+    return shown
+
+
+def test_preview_lists_what_each_chosen_network_accepts_before_anything_is_broken(
+    bistro, facebook, instagram, google, community_manager, client
+):
+    client.force_login(community_manager)
+
+    response = client.post(
+        reverse("social:post_preview", args=[bistro.pk]),
+        {"accounts": [facebook.pk, instagram.pk, google.pk], "text": "Bonjour"},
+    )
+
+    shown = _limits_shown(response.content.decode())
+    assert set(shown) == {"facebook", "instagram", "google"}
+    with translation.override(community_manager.language or "fr"):
+        for network in ("facebook", "instagram", "google"):
+            assert shown[network] == {
+                rule: escape(sentence) for rule, sentence in limit_rules(network)
+            }
+    instagram_rules = shown["instagram"]
+    assert set(instagram_rules) == {
+        "text", "images", "formats", "size", "min_side", "ratio", "hashtags", "links",
+    }  # fmt: skip
+    assert "2200" in instagram_rules["text"] and "JPEG" in instagram_rules["formats"]
+    assert "PNG" not in instagram_rules["formats"]
+    assert "8" in instagram_rules["size"] and "320" in instagram_rules["min_side"]
+    assert "4:5" in instagram_rules["ratio"] and "1.91:1" in instagram_rules["ratio"]
+    assert "30" in instagram_rules["hashtags"]
+    google_rules = shown["google"]
+    assert set(google_rules) == {"text", "images", "formats", "size", "min_side"}
+    assert "1500" in google_rules["text"] and "5" in google_rules["size"]
+    assert "250" in google_rules["min_side"]
+    assert "10" in shown["facebook"]["size"] and "GIF" in shown["facebook"]["formats"]
+
+
+def test_limit_rules_follow_the_limits_checked(monkeypatch):
+    from social import posting
+
+    monkeypatch.setitem(
+        posting.LIMITS,
+        "google",
+        posting.Limits(label="Google", max_text=99, max_images=3, max_image_bytes=2 * 1024 * 1024,
+                       ratio=(0.75, 2.0), max_hashtags=4),
+    )  # fmt: skip
+
+    with translation.override("en"):
+        rules = dict(limit_rules("google"))
+
+    assert rules == {
+        "text": "Up to 99 characters of text.",
+        "images": "Up to 3 images.",
+        "formats": "Formats: JPEG, PNG.",
+        "size": "Up to 2 MB an image.",
+        "ratio": "Shape between 3:4 and 2:1 (width:height).",
+        "hashtags": "Up to 4 hashtags.",
+    }
 
 
 def test_publish_now_publishes_after_commit(
