@@ -605,6 +605,9 @@ def conversion_missing_fields(*, restaurant: Restaurant) -> list[tuple[str, str]
     return missing
 
 
+MAX_PAYMENT_DAYS = 365
+
+
 def payment_rules_check(
     *,
     restaurant: Restaurant,
@@ -641,6 +644,10 @@ def payment_rules_check(
         payment_days = crm_settings.cheque_payment_days
     if payment_days is None:
         errors["payment_days"] = _("Give the payment term.")
+    elif not 0 <= payment_days <= MAX_PAYMENT_DAYS:
+        errors["payment_days"] = _("The payment term is between 0 and %(max)d days.") % {
+            "max": MAX_PAYMENT_DAYS
+        }
     if errors:
         raise ValidationError(errors)
     return {"payment_mode": payment_mode, "payment_days": payment_days, "iban": iban, "bic": bic}

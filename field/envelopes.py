@@ -19,6 +19,9 @@ NAME_RE = re.compile(r"^[A-Za-z0-9_-]{1,120}$")
 NAME_TIME_RE = re.compile(r"^(\d{8}T\d{6}Z)_")
 DEVICE_RE = re.compile(r"^dev[0-9a-f]{4,12}$")
 HASH_RE = re.compile(r"^[0-9a-f]{64}$")
+# The largest values the columns hold (integer, bigint): larger ones are not stored as numbers.
+MAX_INT = 2**31 - 1
+MAX_BIGINT = 2**63 - 1
 
 
 def canonical_json(payload: Any) -> str:
@@ -67,7 +70,7 @@ def check_upload(item: Any) -> Upload:
         raise Refused(_("no agent"))
     if not isinstance(device, str) or not DEVICE_RE.match(device):
         raise Refused(_("unreadable device"))
-    if isinstance(seq, bool) or not isinstance(seq, int) or seq < 1:
+    if isinstance(seq, bool) or not isinstance(seq, int) or not 1 <= seq <= MAX_INT:
         raise Refused(_("unreadable sequence number"))
     if not isinstance(digest, str) or not HASH_RE.match(digest):
         raise Refused(_("unreadable hash"))

@@ -24,7 +24,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.core.exceptions import FieldDoesNotExist, PermissionDenied, ValidationError
-from django.db import DatabaseError, IntegrityError, connection, transaction
+from django.db import DatabaseError, DataError, IntegrityError, connection, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -200,12 +200,14 @@ def _integrate_queue(*, device_id: int, report: RunReport, context: "_Context") 
             while envelope.seq > expected and _fill_decided_gap(device_id, expected):
                 expected += 1
             if envelope.seq > expected:
-                break  # a gap: the later envelopes wait until it is filled
+                # A gap: the later envelopes wait until it is filled (the upload that fills it
+                # starts a run, and the schedule runs anyway).
+                return False
             _integrate_one(envelope, seq=expected, report=report, context=context)
             last_seq = expected
     except _Moved:
         return True
-    return len(queue) == BATCH
+    return len(queue) == BATCH  # a full read: more may be waiting
 
 
 def _advance(device_id: int, seq: int) -> None:
@@ -221,9 +223,15 @@ def _advance(device_id: int, seq: int) -> None:
 
 
 def _fill_decided_gap(device_id: int, seq: int) -> bool:
-    """A number decided otherwise while it waited (an admin discarded it) fills the gap."""
-    if not Envelope.objects.filter(device_id=device_id, seq=seq).exists():
+    """A number decided otherwise while it waited (an admin discarded it) fills the gap; one
+    received after the queue was read is read with it (the queue is read again)."""
+    states = set(
+        Envelope.objects.filter(device_id=device_id, seq=seq).values_list("state", flat=True)
+    )
+    if not states:
         return False
+    if EnvelopeState.PENDING in states:
+        raise _Moved
     with transaction.atomic():
         _advance(device_id, seq)
     return True
@@ -358,6 +366,9 @@ def _attempt(envelope: Envelope, *, context: _Context) -> Outcome:
             code, reason = _validation_reason(error, custom_labels=context.custom_labels)
         except IntegrityError as error:
             code, reason = Reason.RULES, _("refused by the database: %(error)s") % {"error": error}
+        except DataError as error:  # a value its column cannot hold: this envelope's, not a fault
+            code = Reason.RULES
+            reason = _("a value is out of range: %(error)s") % {"error": error}
         except DatabaseError:
             raise
         except Exception as error:  # a defect must not hold the device's later envelopes

@@ -19,7 +19,16 @@ from accounts.models import User
 from comadvisor.emails import email_send
 from comadvisor.models import SiteSettings
 from field.enums import EnvelopeState, Source
-from field.envelopes import MAX_BATCH, Refused, Upload, check_upload, parse_time, parse_uuid
+from field.envelopes import (
+    MAX_BATCH,
+    MAX_BIGINT,
+    MAX_INT,
+    Refused,
+    Upload,
+    check_upload,
+    parse_time,
+    parse_uuid,
+)
 from field.models import (
     Device,
     Envelope,
@@ -114,13 +123,11 @@ def _store(*, agent: User, upload: Upload, source: str, source_file: str) -> Env
         device=device,
         seq=upload.seq,
         action=str(raw.get("action") or "")[:30],
-        schema=raw["schema"] if isinstance(raw.get("schema"), int) else None,
+        schema=raw["schema"] if _integer(raw.get("schema"), MAX_INT) else None,
         made_at=parse_time(raw.get("created_at")),
         snapshot=str(raw.get("snapshot") or "")[:100],
         entity_kind=str(entity.get("kind") or "")[:20],
-        entity_id=entity_id
-        if isinstance(entity_id, int) and not isinstance(entity_id, bool)
-        else None,
+        entity_id=entity_id if _integer(entity_id, MAX_BIGINT) else None,
         entity_client_id=parse_uuid(entity.get("client_id")),
         base_version=str(raw.get("base_version") or "")[:40],
         payload=raw["payload"],
@@ -129,6 +136,12 @@ def _store(*, agent: User, upload: Upload, source: str, source_file: str) -> Env
         source=source,
         source_file=source_file,
     )
+
+
+def _integer(value: Any, largest: int) -> bool:
+    """A whole number its column can hold (an unreadable one is stored as absent, and the
+    integration quarantines the envelope for it)."""
+    return isinstance(value, int) and not isinstance(value, bool) and -largest <= value <= largest
 
 
 def _record_clash(*, envelope: Envelope, upload: Upload) -> None:

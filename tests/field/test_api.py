@@ -6,6 +6,7 @@ from django.core import mail
 from django.test import Client
 from django.utils.translation import gettext as _
 
+from field import integration
 from field.enums import EnvelopeState
 from field.models import Envelope, JournalEntry, NameClash
 from sales.models import Visit
@@ -109,6 +110,41 @@ def test_unreadable_and_foreign_envelopes_are_refused_not_stored(logged_in, agen
         {"name": no_hash["name"], "status": "refused", "reason": _("unreadable hash")},
     ]
     assert not Envelope.objects.exists()
+
+
+def test_numbers_no_column_holds_are_refused_or_quarantined_never_a_server_error(
+    logged_in, agent, client_restaurant, prospect, settings, tmp_path
+):
+    settings.MEDIA_ROOT = tmp_path
+    huge_seq = envelope(
+        agent, seq=9, action="visit", restaurant=client_restaurant, payload=visit_payload()
+    )
+    huge_seq["seq"] = 2**40
+    huge_entity = envelope(
+        agent, seq=1, action="visit", restaurant=client_restaurant, payload=visit_payload()
+    )
+    huge_entity["entity"]["id"] = 10**30
+    huge_schema = envelope(
+        agent, seq=2, action="visit", restaurant=client_restaurant, payload=visit_payload()
+    )
+    huge_schema["schema"] = 10**12
+    long_term = envelope(agent, seq=3, action="conversion-request", restaurant=prospect,
+                         payload={"fields": {}, "payment_mode": "transfer",
+                                  "payment_days": 40_000})  # fmt: skip
+
+    response = _post(logged_in, [huge_seq, huge_entity, huge_schema, long_term])
+
+    assert response.status_code == 200
+    assert [r["status"] for r in response.json()["results"]] == [
+        "refused", "received", "received", "received"
+    ]  # fmt: skip
+    integration.integrate()
+    stored = {e.seq: e for e in Envelope.objects.all()}
+    assert stored[1].entity_id is None and stored[2].schema is None
+    assert {seq: e.state for seq, e in stored.items()} == {
+        1: "quarantined", 2: "quarantined", 3: "quarantined"
+    }  # fmt: skip
+    assert stored[3].reason_code == "payment" and "365" in stored[3].reason
 
 
 @pytest.mark.parametrize(

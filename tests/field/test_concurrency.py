@@ -2,6 +2,7 @@
 
 import threading
 import time
+from contextlib import nullcontext
 
 import pytest
 from django.db import connection, connections
@@ -17,16 +18,21 @@ pytestmark = [
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
     pytest.mark.skipif(
         connection.vendor != "postgresql",
-        reason="row locks (SELECT … FOR UPDATE SKIP LOCKED) need PostgreSQL; SQLite serialises "
-        "every writer, so two integrators cannot overlap there",
+        reason="integrators overlapping need PostgreSQL (advisory locks, row locks); SQLite "
+        "serialises every writer, so two integrators cannot overlap there",
     ),
 ]
 
 
+@pytest.mark.parametrize("claim", ["advisory lock", "no lock"])
 @pytest.mark.parametrize("integrators", [2, 3])
-def test_integrators_at_once_apply_each_name_once(monkeypatch, integrators):
+def test_integrators_at_once_apply_each_name_once(monkeypatch, integrators, claim):
+    """Also with the device claim taken away: the guarded cursor and the pending-only outcome
+    alone keep each name applied once (the lock only keeps integrators from meeting)."""
+    if claim == "no lock":
+        monkeypatch.setattr(integration, "_device_claim", lambda _device_id: nullcontext(True))
     agent = UserFactory(username=f"agent_conc{integrators}", roles=[RoleName.SALES_AGENT])
-    zone = ZoneFactory(name=f"Conc {integrators}", departments="69")
+    zone = ZoneFactory(name=f"Conc {integrators} {claim}", departments="69")
     zone.agents.add(agent)
     restaurant = RestaurantFactory(client=True, zone=zone, sales_agent=agent)
     devices = ["dev0000aa", "dev0000bb", "dev0000cc", "dev0000dd"]
