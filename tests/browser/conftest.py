@@ -8,6 +8,9 @@ import pytest
 # Playwright's sync API runs an event loop in this thread; the ORM calls made by the tests (fixtures,
 # assertions on the database) are still plain synchronous code.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+# The service worker's own requests follow the context's network settings (offline included)
+# only with this switch on; the field kit's offline tests depend on it.
+os.environ.setdefault("PW_EXPERIMENTAL_SERVICE_WORKER_NETWORK_EVENTS", "1")
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
