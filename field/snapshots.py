@@ -429,6 +429,7 @@ def _snapshot_data(agent: User) -> dict[str, Any]:
             if field_settings.visit_backdate_days is not None
             else sales_settings.visit_backdate_days,
             "revisit_presets": field_settings.revisit_preset_days,
+            "not_seen_days": sales_settings.not_seen_days,
             "idle_prospect_months": field_settings.idle_prospect_months,
             "max_batch": MAX_BATCH,
         },

@@ -14,7 +14,7 @@ from pypdf import PdfReader
 from crm.models import ChangeRequest, ConversionRequest, Restaurant
 from field.models import FieldSettings
 from reports.field_stats import field_stats, period_from_params
-from sales.models import Pack, Visit
+from sales.models import Pack, SalesSettings, Visit
 from tests.browser.test_field_offline import kit, open_card, open_kit, record_visit, world
 from tests.reports.test_field_stats import at, invoice, signed, visit
 
@@ -111,6 +111,9 @@ def test_a_device_clock_set_back_after_a_sync_does_not_make_old_data_look_fresh(
 
 
 def test_the_home_lists_sort_by_revisit_date_and_by_last_visit(kit, world):
+    sales_settings = SalesSettings.load()
+    sales_settings.not_seen_days = 40
+    sales_settings.save()
     page = open_kit(kit, world["agent"])
 
     assert column(page, "to-revisit", 1) == [
@@ -127,6 +130,11 @@ def test_the_home_lists_sort_by_revisit_date_and_by_last_visit(kit, world):
     ]
     assert sorted(column(page, "not-seen", 1)[:2]) == ["Brasserie du Parc", "Chez Marcel"]
     assert column(page, "not-seen", 3) == ["never", "never", "200", "40", "5"]
+    # From the admin's "not seen for long" bound (40 days here), the days stand out.
+    days = page.locator("[data-testid=not-seen] tbody tr[data-key] [data-testid=days]")
+    assert [
+        "text-danger" in (days.nth(n).get_attribute("class") or "") for n in range(days.count())
+    ] == [True, True, True, True, False]
 
     page.locator("[data-testid=not-seen] tbody tr", has_text="Pizza Bella").click()
 

@@ -113,8 +113,12 @@
     ], () => showSummary(item.restaurant), { key: item.restaurant.key });
     fill(FK.$("[data-list=revisit]"), lists.revisit.map((item) =>
       row(item, item.days, item.days < 0 ? "text-danger fw-semibold" : "")), 4, FK.t("No revisit planned."));
+    // Past the admin's "not seen for long" bound (or never visited), the days stand out.
+    const bound = FK.settings().not_seen_days;
+    const overdue = (days) => days === null || (bound !== undefined && bound !== null && days >= bound);
     fill(FK.$("[data-list=not-seen]"), lists.notSeen.map((item) =>
-      row(item, item.days === null ? FK.t("never") : item.days)), 4, FK.t("No restaurant."));
+      row(item, item.days === null ? FK.t("never") : item.days, overdue(item.days) ? "text-danger fw-semibold" : "")),
+    4, FK.t("No restaurant."));
   });
 
   // --- Clients -------------------------------------------------------------------------------
