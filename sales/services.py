@@ -241,6 +241,16 @@ def contract_resume(*, contract: Contract, by: User, end_date: date) -> Suspensi
 def contract_end(*, contract: Contract, by: User, ended_at: date, reason: str) -> Contract:
     """End early (or at term) with a reason; months starting after `ended_at` are not billed."""
     _check_rights(by, contract.restaurant)
+    return _contract_close(contract=contract, by=by, ended_at=ended_at, reason=reason)
+
+
+def _contract_close(
+    *, contract: Contract, by: User | None, ended_at: date, reason: str
+) -> Contract:
+    """The end itself, for a user (`contract_end`) and for the nightly job (`by` None): the
+    status, date and reason (kept in the contract's history), open suspensions closed, the
+    timeline entry, and the restaurant back to a former client once nothing else of it runs.
+    Called inside a transaction."""
     if contract.status == ContractStatus.ENDED:
         raise ValidationError(_("This contract has ended."))
     if not reason.strip():
@@ -270,6 +280,40 @@ def contract_end(*, contract: Contract, by: User, ended_at: date, reason: str) -
             restaurant._history_user = by
             restaurant.save(update_fields=["status", "updated_at"])
     return contract
+
+
+def contracts_end_expired(*, today: date | None = None) -> list[Contract]:
+    """Nightly: every active or suspended contract whose last day is over ends on that day, as
+    `contract_end` ends one (history, timeline, the restaurant a former client once none of its
+    contracts runs). A renewed contract ends too: its renewal, a contract of its own, carries on
+    and keeps the restaurant a client. Ended on its end date, a contract still served its last
+    month (its report and invoice are decided by the dates). Idempotent: a contract is re-read
+    under a row lock and left alone once ended, so two runs end it once."""
+    today = today or timezone.localdate()
+    running = (ContractStatus.ACTIVE, ContractStatus.SUSPENDED)
+    expired = Contract.objects.filter(status__in=running, end_date__lt=today)
+    ended: list[Contract] = []
+    for pk in expired.order_by("end_date", "pk").values_list("pk", flat=True):
+        with transaction.atomic():
+            contract = (
+                expired.select_for_update(of=("self",))
+                .select_related("restaurant", "renewal")
+                .filter(pk=pk)
+                .first()
+            )
+            if contract is None:  # ended meanwhile, by hand or by another run
+                continue
+            reason = (
+                _("Reached its end date; its renewal carries on.")
+                if hasattr(contract, "renewal")
+                else _("Reached its end date.")
+            )
+            ended.append(
+                _contract_close(
+                    contract=contract, by=None, ended_at=contract.end_date, reason=reason
+                )
+            )
+    return ended
 
 
 def contracts_remind_ending(*, today: date | None = None) -> int:

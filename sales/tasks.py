@@ -55,3 +55,9 @@ def bill_month() -> int:
 @shared_task
 def remind_ending_contracts() -> int:
     return services.contracts_remind_ending()
+
+
+@shared_task
+def end_expired_contracts() -> int:
+    """Nightly: contracts whose last day is over end (see services.contracts_end_expired)."""
+    return len(services.contracts_end_expired())
