@@ -101,6 +101,13 @@ class SocialAccount(models.Model):
         return bool(self.rate_limited_until and self.rate_limited_until > timezone.now())
 
     @property
+    def reviews_note(self) -> str:
+        """What the account's network allows for reviews, when less than fetching and replying."""
+        from social.providers import reviews_note
+
+        return reviews_note(self.network)
+
+    @property
     def token_expires_soon(self) -> bool:
         """The platform said when its token ends (Meta's long-lived tokens: about 60 days), and
         that is within TOKEN_WARNING: someone should reconnect before the fetches fail."""

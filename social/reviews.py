@@ -16,7 +16,7 @@ from sales.enums import Network
 from sales.models import add_months, parse_month
 from social import selectors, services
 from social.forms import ReplyForm, this_month
-from social.providers import replies_through_api
+from social.providers import replies_through_api, reviews_note
 
 PAGE_SIZE = 30
 
@@ -45,6 +45,12 @@ def review_queue(request: HttpRequest) -> HttpResponse:
     ).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
+    # What the networks on this page (or the one filtered on, which may show none) allow, so
+    # nobody looks for a send button, or for reviews, a platform does not give.
+    shown = {review.network for review in page} | ({filters.network} - {""})
+    notes = [
+        (code, note) for code in Network.values if code in shown and (note := reviews_note(code))
+    ]
     month = this_month()
     stats = selectors.response_stats(
         user=request.user, since=add_months(month, -5), until=timezone.localdate()
@@ -59,6 +65,7 @@ def review_queue(request: HttpRequest) -> HttpResponse:
             "query": query.urlencode(),
             "now": timezone.now(),
             "overdue_count": selectors.overdue_count(user=request.user),
+            "reviews_notes": notes,
             "stats": sorted(stats.items(), key=lambda item: (item[0][1], item[0][0]), reverse=True),
             "network_names": dict(Network.choices),
         },
@@ -108,6 +115,7 @@ def review_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "form": form,
             "may_reply": may_reply,
             "can_send": replies_through_api(review.network),
+            "reviews_note": reviews_note(review.network),
             "templates": selectors.reply_templates(
                 review=review, signature=request.user.get_display_name(), language=get_language()
             ),

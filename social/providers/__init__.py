@@ -29,8 +29,10 @@ __all__ = [
     "RateLimited",
     "RemoteReview",
     "RetryLater",
+    "provider_class",
     "provider_for",
     "replies_through_api",
+    "reviews_note",
 ]
 
 
@@ -125,6 +127,37 @@ def replies_through_api(network: str) -> bool:
     return network == Network.GOOGLE
 
 
+def provider_class(network: str) -> type[Provider] | None:
+    """The connector class of `network` (None without one), imported only when asked: the SDKs
+    behind it load with it."""
+    if network == Network.FACEBOOK:
+        from social.providers.facebook import FacebookProvider
+
+        return FacebookProvider
+    if network == Network.INSTAGRAM:
+        from social.providers.instagram import InstagramProvider
+
+        return InstagramProvider
+    if network == Network.GOOGLE:
+        from social.providers.google import GoogleProvider
+
+        return GoogleProvider
+    if network == Network.TRIPADVISOR:
+        from social.providers.tripadvisor import TripadvisorProvider
+
+        return TripadvisorProvider
+    return None
+
+
+def reviews_note(network: str) -> str:
+    """What `network` allows for reviews where that is less than fetching them all and replying
+    (empty otherwise), in the active language. Shown wherever someone would wonder why a review
+    is missing or has no send button: the queue, the review, the restaurant's accounts. A demo
+    account shows its network's note too: the desk treats it as it treats the real platform."""
+    cls = provider_class(network)
+    return str(cls.reviews_note) if cls is not None and cls.reviews_note else ""
+
+
 def provider_for(account) -> Provider:
     """The provider that serves `account`: the demo one only for a demo account without
     credentials, the network's own one otherwise."""
@@ -132,27 +165,15 @@ def provider_for(account) -> Provider:
         from social.providers.demo import DemoProvider
 
         return DemoProvider(account)
+    cls = provider_class(account.network)
+    if cls is None:
+        raise Permanent(f"no connector for {account.network}")
     if account.network == Network.TRIPADVISOR:
         # No per-account credentials: the company's API key serves every location.
         from django.conf import settings
 
         if not settings.TRIPADVISOR_API_KEY:
             raise NeedsReconnect("no TripAdvisor API key configured")
-        from social.providers.tripadvisor import TripadvisorProvider
-
-        return TripadvisorProvider(account)
-    if not account.credentials:
+    elif not account.credentials:
         raise NotConnected("the account is not connected")
-    if account.network == Network.FACEBOOK:
-        from social.providers.facebook import FacebookProvider
-
-        return FacebookProvider(account)
-    if account.network == Network.INSTAGRAM:
-        from social.providers.instagram import InstagramProvider
-
-        return InstagramProvider(account)
-    if account.network == Network.GOOGLE:
-        from social.providers.google import GoogleProvider
-
-        return GoogleProvider(account)
-    raise Permanent(f"no connector for {account.network}")
+    return cls(account)

@@ -65,7 +65,8 @@ class FacebookProvider(GraphProvider, Provider):
     can_publish = True
     reviews_note = _(
         "Facebook no longer gives Page recommendations to applications (Graph API v22.0 and "
-        "later): read them on the Page itself."
+        "later) and none can be answered through its API: read and answer them on the Page, "
+        "then mark them answered here."
     )
 
     @property

@@ -82,8 +82,9 @@ def classify(response: requests.Response, *, now: dt.datetime | None = None) -> 
 class TripadvisorProvider(Provider):
     network = Network.TRIPADVISOR
     reviews_note = _(
-        "TripAdvisor has no reply endpoint: answer on TripAdvisor, then mark the review answered "
-        "here. Its terms do not allow keeping the text of the reviews."
+        "TripAdvisor's Content API gives only the latest five reviews in each language and has "
+        "no reply endpoint: answer on TripAdvisor, then mark the review answered here. Its terms "
+        "do not allow keeping the text of the reviews."
     )
 
     def __init__(self, account, *, session: requests.Session | None = None):
