@@ -5,6 +5,7 @@ import datetime as dt
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
@@ -15,6 +16,7 @@ from comadvisor.fields import EncryptedTextField
 from comadvisor.models import SettingsModel, SingletonModel
 from crm.models import Restaurant
 from sales.enums import Network
+from social.business_hours import WEEKDAYS
 from social.enums import (
     AccountState,
     ErrorCode,
@@ -401,9 +403,63 @@ class SocialSettings(SingletonModel, SettingsModel):
     def __str__(self) -> str:
         return str(_("Social desk settings"))
 
+    def clean(self) -> None:
+        """The business hours must leave working time in every week, or no review could be
+        given a due time. Checked here so the admin's form says what is wrong."""
+        errors: dict[str, ValidationError] = {}
+        parts = [part.strip() for part in (self.business_days or "").split(",") if part.strip()]
+        wrong = [part for part in parts if _weekday(part) is None]
+        days = [_weekday(part) for part in parts]
+        repeated = sorted({day for day in days if day is not None and days.count(day) > 1})
+        if wrong:
+            errors["business_days"] = ValidationError(
+                _(
+                    "“%(value)s” is not a weekday number: use 0 (Monday) to 6 (Sunday), "
+                    "separated by commas."
+                ),
+                code="invalid_weekday",
+                params={"value": wrong[0]},
+            )
+        elif not parts:
+            errors["business_days"] = ValidationError(
+                _("Give at least one business day."), code="no_weekday"
+            )
+        elif repeated:
+            errors["business_days"] = ValidationError(
+                _("Give each business day once; repeated: %(days)s."),
+                code="repeated_weekday",
+                params={"days": ", ".join(str(day) for day in repeated)},
+            )
+        else:
+            self.business_days = ",".join(str(day) for day in sorted(days))
+        if (
+            self.business_day_start is not None
+            and self.business_day_end is not None
+            and self.business_day_end <= self.business_day_start
+        ):
+            errors["business_day_end"] = ValidationError(
+                _("The business day must end after it starts."), code="empty_day"
+            )
+        if self.response_target_hours is not None and self.response_target_hours < 1:
+            errors["response_target_hours"] = ValidationError(
+                _("The response target must be at least one hour."), code="no_target"
+            )
+        if errors:
+            raise ValidationError(errors)
+
     @property
     def weekdays(self) -> set[int]:
-        return {int(part) for part in self.business_days.split(",") if part.strip().isdigit()}
+        """The business days as stored; anything that is not a weekday number is left out."""
+        days = (_weekday(part.strip()) for part in (self.business_days or "").split(","))
+        return {day for day in days if day is not None}
+
+
+def _weekday(text: str) -> int | None:
+    """The weekday number `text` holds (Monday = 0), None when it holds none."""
+    if not (text.isascii() and text.isdigit()):
+        return None
+    day = int(text)
+    return day if day in WEEKDAYS else None
 
 
 def post_title(text: str) -> str:

@@ -265,13 +265,24 @@ def review_due_at(
     *, opened_at: dt.datetime, restaurant, config: SocialSettings | None = None
 ) -> dt.datetime:
     config = config or social_settings()
+    tz = restaurant.time_zone or settings.TIME_ZONE
+    try:
+        return _due_at(opened_at, config, tz=tz)
+    except ValueError as error:
+        # Settings saved around the admin's checks (a shell, an import) must not stop the review
+        # fetch: the default business hours serve until they are corrected.
+        logger.warning("unusable business hours in the social desk settings (%s)", error)
+        return _due_at(opened_at, SocialSettings(), tz=tz)
+
+
+def _due_at(opened_at: dt.datetime, config: SocialSettings, *, tz: str) -> dt.datetime:
     return add_business_hours(
         opened_at,
         config.response_target_hours,
         day_start=config.business_day_start,
         day_end=config.business_day_end,
         weekdays=config.weekdays,
-        tz=restaurant.time_zone or settings.TIME_ZONE,
+        tz=tz,
     )
 
 
