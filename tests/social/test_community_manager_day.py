@@ -104,3 +104,34 @@ def test_an_access_about_to_end_is_on_the_home_to_reconnect(community_manager, b
     day = community_manager_day(user=community_manager)
 
     assert [account.pk for account in day["reconnect"]] == [ending.pk, broken.pk]
+
+
+def test_the_home_dates_the_weeks_posts_in_the_readers_format_and_names_accounts_by_network(
+    client, community_manager, bistro
+):
+    from django.utils import dateformat, translation
+
+    from social import services
+    from social.enums import AccountState
+    from tests.social.conftest import make_account
+
+    facebook = make_account(bistro, "facebook", state=AccountState.NEEDS_RECONNECT)
+    make_account(bistro, "google", name="Le Bistro Centre", state=AccountState.NEEDS_RECONNECT)
+    at = (timezone.now() + dt.timedelta(days=2)).replace(second=0, microsecond=0)
+    post = services.post_save(
+        by=community_manager, restaurant=bistro, accounts=[facebook], text="Menu du jour"
+    )
+    services.post_schedule(post=post, by=community_manager, at=at)
+    community_manager.language = "en"
+    community_manager.save(update_fields=["language"])
+    client.force_login(community_manager)
+
+    home = client.get("/").content.decode()
+
+    with translation.override("en"):
+        when = dateformat.format(timezone.localtime(at), "D m/d/Y P")
+    assert f"{when} · Le Bistro: Menu du jour</a>" in home
+    attention = home[home.index('data-testid="cm-attention"') :]
+    attention = attention[: attention.index("</ul>")]
+    assert "Le Bistro · Facebook</a>" in attention
+    assert "Le Bistro · Google Business Profile (Le Bistro Centre)</a>" in attention

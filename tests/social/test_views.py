@@ -319,3 +319,27 @@ def test_retrying_a_failed_publication_publishes_it_after_commit(
 
     publication.refresh_from_db()
     assert publication.state == "published"
+
+
+def test_accounts_table_gives_the_last_metrics_and_reviews_fetch(client, community_manager, bistro):
+    from django.utils import dateformat, translation
+
+    at = timezone.now().replace(second=0, microsecond=0)
+    account = make_account(bistro, "google", last_fetch_at=at - dt.timedelta(days=1))
+    tripadvisor = make_account(bistro, "tripadvisor", last_reviews_at=at)
+    community_manager.language = "en"
+    community_manager.save(update_fields=["language"])
+    client.force_login(community_manager)
+
+    page = client.get(reverse("social:restaurant_social", args=[bistro.pk])).content.decode()
+
+    with translation.override("en"):
+        metrics = dateformat.format(timezone.localtime(at - dt.timedelta(days=1)), "m/d/Y P")
+        reviews = dateformat.format(timezone.localtime(at), "m/d/Y P")
+    table = page[page.index('data-testid="social-accounts"') :]
+    table = table[: table.index("</table>")]
+    assert '<th scope="col">Last metrics fetch</th><th scope="col">Last reviews fetch</th>' in table
+    google_row = table.split(f'<tr data-account="{account.pk}">')[1].split("</tr>")[0]
+    tripadvisor_row = table.split(f'<tr data-account="{tripadvisor.pk}">')[1].split("</tr>")[0]
+    assert f"<td>{metrics}</td>\n      <td>—</td>" in google_row
+    assert f"<td>—</td>\n      <td>{reviews}</td>" in tripadvisor_row
