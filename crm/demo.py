@@ -65,41 +65,67 @@ SEGMENTS = [
     ("gastronomique", "Gastronomique"),
     ("cafe-bar", "Café-bar"),
 ]
+# Restaurant names: a pattern and a noun, the article agreeing with the noun's gender and
+# elided before a vowel ("L'Olivier", "Au Marché", "À la Gare", "Bistrot de l'Olivier").
 PREFIXES = [
-    "Le",
-    "La",
-    "Chez",
-    "Au",
-    "L'",
-    "Bistrot",
-    "Brasserie",
-    "Café",
-    "Auberge",
-    "Le Petit",
-    "La Table de",
+    "{le}",
+    "{le}",
+    "Chez {first}",
+    "{au}",
+    "{le} Petit",
+    "Bistrot {du}",
+    "Brasserie {du}",
+    "Café {du}",
+    "Auberge {du}",
+    "{le}",
+    "La Table {du}",
 ]
 WORDS = [
-    "Gare",
-    "Marché",
-    "Bouchon",
-    "Comptoir",
-    "Fourchette",
-    "Jardin",
-    "Moulin",
-    "Pêcheur",
-    "Vigneron",
-    "Théâtre",
-    "Canut",
-    "Soleil",
-    "Olivier",
-    "Port",
-    "Halle",
-    "Lanterne",
-    "Tilleul",
-    "Four",
-    "Cèdre",
-    "Passage",
+    ("Gare", "f"),
+    ("Marché", "m"),
+    ("Bouchon", "m"),
+    ("Comptoir", "m"),
+    ("Fourchette", "f"),
+    ("Jardin", "m"),
+    ("Moulin", "m"),
+    ("Pêcheur", "m"),
+    ("Vigneron", "m"),
+    ("Théâtre", "m"),
+    ("Canut", "m"),
+    ("Soleil", "m"),
+    ("Olivier", "m"),
+    ("Port", "m"),
+    ("Halle", "f"),
+    ("Lanterne", "f"),
+    ("Tilleul", "m"),
+    ("Four", "m"),
+    ("Cèdre", "m"),
+    ("Passage", "m"),
 ]
+ARTICLES = {
+    "m": {"le": "Le", "au": "Au", "du": "du"},
+    "f": {"le": "La", "au": "À la", "du": "de la"},
+    "vowel": {"le": "L'", "au": "À l'", "du": "de l'"},
+}
+
+
+def restaurant_name(prefix: str, word: tuple[str, str], first_name: str) -> str:
+    """A plausible French restaurant name from one of PREFIXES and one of WORDS."""
+    noun, gender = word
+    if prefix.startswith("Chez"):
+        return f"Chez {first_name}"
+    petit = "{le} Petit" in prefix
+    if petit and gender == "f":
+        prefix = "{le} Petite"
+    starts_with_vowel = noun[0] in "AEIOUYÉÈÊ" and not petit
+    articles = ARTICLES["vowel" if starts_with_vowel else gender]
+    if petit:
+        articles = ARTICLES[gender]
+    name = prefix.format(**articles)
+    separator = "" if name.endswith("'") else " "
+    return f"{name}{separator}{noun}"
+
+
 FIRST_NAMES = [
     "Marie",
     "Jean",
@@ -210,7 +236,7 @@ def seed(*, restaurants: int = 300) -> int:
         zone_name = "Lyon" if index % 3 == 0 else rng.choice(list(ZONES))
         postal_code, city = rng.choice(ZONES[zone_name][1])
         is_client = index % 4 != 0
-        name = f"{rng.choice(PREFIXES)} {rng.choice(WORDS)}".replace("L' ", "L'")
+        name = restaurant_name(rng.choice(PREFIXES), rng.choice(WORDS), rng.choice(FIRST_NAMES))
         if index % 7 == 0:
             name = f"{name} {city}"
         restaurant = Restaurant(

@@ -101,3 +101,14 @@ def test_seed_demo_builds_sales_data():
         "won",
         "lost",
     }
+
+
+def test_demo_restaurant_names_agree_with_their_nouns():
+    from crm.demo import restaurant_name
+
+    assert restaurant_name("{le}", ("Fourchette", "f"), "Léa") == "La Fourchette"
+    assert restaurant_name("{le}", ("Olivier", "m"), "Léa") == "L'Olivier"
+    assert restaurant_name("{au}", ("Halle", "f"), "Léa") == "À la Halle"
+    assert restaurant_name("Café {du}", ("Olivier", "m"), "Léa") == "Café de l'Olivier"
+    assert restaurant_name("{le} Petit", ("Gare", "f"), "Léa") == "La Petite Gare"
+    assert restaurant_name("Chez {first}", ("Gare", "f"), "Léa") == "Chez Léa"
