@@ -1,9 +1,10 @@
+from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from reports import services
-from reports.models import MonthlyReport, ReportSettings, ReportStatus
+from reports.models import MonthlyReport, ReportRecipients, ReportSettings, ReportStatus
 
 
 @admin.register(ReportSettings)
@@ -60,3 +61,53 @@ class MonthlyReportAdmin(admin.ModelAdmin):
             _("%(made)d generated, %(failed)d failed.") % {"made": made, "failed": failed},
             messages.SUCCESS if not failed else messages.WARNING,
         )
+
+
+class ReportRecipientsForm(forms.ModelForm):
+    class Meta:
+        model = ReportRecipients
+        fields = ("restaurant", "addresses")
+
+    def clean_addresses(self) -> str:
+        try:
+            return services.parse_recipients(self.cleaned_data["addresses"])
+        except ValidationError as error:
+            raise ValidationError(error.message_dict["recipients"]) from error
+
+
+@admin.register(ReportRecipients)
+class ReportRecipientsAdmin(admin.ModelAdmin):
+    """Each restaurant's report recipients, as the editor's "next reports too" leaves them.
+    Saved through the service (checked addresses, the timeline); deleting one sends the next
+    reports to the owner contacts again."""
+
+    form = ReportRecipientsForm
+    list_display = ("restaurant", "addresses", "updated_at", "updated_by")
+    search_fields = ("restaurant__name", "restaurant__client_code", "addresses")
+    list_select_related = ("restaurant", "updated_by")
+    autocomplete_fields = ("restaurant",)
+    readonly_fields = ("updated_at", "updated_by")
+
+    def get_readonly_fields(self, request, obj=None):
+        # The restaurant is the list's key: a list moves to another restaurant by a new one.
+        return (*self.readonly_fields, "restaurant") if obj else self.readonly_fields
+
+    def save_model(self, request, obj, form, change) -> None:
+        kept = services.restaurant_recipients_set(
+            restaurant=obj.restaurant, by=request.user, recipients=form.cleaned_data["addresses"]
+        )
+        if kept is None:
+            self.message_user(
+                request,
+                _("These are the owner contacts' addresses: the next reports go to them."),
+                messages.INFO,
+            )
+
+    def delete_model(self, request, obj) -> None:
+        services.restaurant_recipients_set(
+            restaurant=obj.restaurant, by=request.user, recipients=""
+        )
+
+    def delete_queryset(self, request, queryset) -> None:
+        for recipients in queryset.select_related("restaurant"):
+            self.delete_model(request, recipients)

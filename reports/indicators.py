@@ -12,22 +12,27 @@ Each figure comes with the month before and the same month a year earlier. The s
           "previous": {the same for the month before}, "last_year": {a year earlier}},
   "history": {"labels": [13 months], "series": {metric: [values]}},
   "status": {"level": "good|fair|attention|unknown", "points": [sentences]},
+  "gaps": [{"network", "account", "named", "error", "error_at", "last_fetch_at",
+            "connected_at"}, ...],
   "demo": bool,
 }
-Labels are stored in the report's language at generation.
+Labels are stored in the report's language at generation. The gaps (accounts of a network that
+gives statistics without a single snapshot stored for the month) are stored as plain data and
+worded when shown (reports.document.gap_lines), in the reader's language on the editor and in
+the client's in the PDF.
 """
 
 import datetime as dt
 from decimal import Decimal
 
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from crm.models import Restaurant
 from sales.models import add_months, first_of_month
 from social import selectors as social
-from social.metrics import METRICS
-from social.models import SocialAccount
+from social.metrics import METRICS, desk_metrics_of
+from social.models import MetricSnapshot, SocialAccount
 
 # The metrics a client report shows, in this order (those without data are left out).
 REPORT_METRICS = [
@@ -150,10 +155,69 @@ def compute(*, restaurant: Restaurant, month: dt.date, language: str) -> dict:
                 "last_year": _roi(restaurant, add_months(month, -12)),
             },
             "history": history,
+            "gaps": data_gaps(restaurant=restaurant, month=month),
             "demo": SocialAccount.objects.filter(restaurant=restaurant, demo=True).exists(),
         }
         result["status"] = online_status(result)
     return result
+
+
+def has_data(figures: dict) -> bool:
+    """Whether the month holds anything to report: a statistic, a review received or answered,
+    a post published. Without any, generating fails (ReportError.NO_DATA); with some, the
+    accounts without data are said on the editor and in the PDF, and the report is made."""
+    reviews = figures["reviews"]
+    return bool(
+        figures["metrics"] or reviews["count"] or reviews["answered"] or figures["posts"]["value"]
+    )
+
+
+def _day(value: dt.datetime | None) -> str | None:
+    return timezone.localdate(value).isoformat() if value else None
+
+
+def data_gaps(*, restaurant: Restaurant, month: dt.date) -> list[dict]:
+    """The restaurant's accounts, on a network that gives statistics (TripAdvisor gives only
+    reviews), without a single snapshot stored for a day of `month`, with what the account
+    says of its fetches: an error standing (its code and when it happened), its last fetch,
+    when it was connected. Nothing for a month none of whose days can be fetched yet (the
+    platforms give a day once it is over). Two queries."""
+    month = first_of_month(month)
+    last = min(
+        add_months(month, 1) - dt.timedelta(days=1), timezone.localdate() - dt.timedelta(days=1)
+    )
+    if last < month:
+        return []
+    accounts = [
+        account
+        for account in SocialAccount.objects.filter(restaurant=restaurant).order_by(
+            "network", "name", "pk"
+        )
+        if desk_metrics_of(account.network)
+    ]
+    if not accounts:
+        return []
+    stored = set(
+        MetricSnapshot.objects.filter(account__in=accounts, day__gte=month, day__lte=last)
+        .values_list("account", flat=True)
+        .distinct()
+    )
+    per_network: dict[str, int] = {}
+    for account in accounts:
+        per_network[account.network] = per_network.get(account.network, 0) + 1
+    return [
+        {
+            "network": account.network,
+            "account": account.name,
+            "named": per_network[account.network] > 1,
+            "error": account.last_error_code,
+            "error_at": _day(account.last_error_at) if account.last_error_code else None,
+            "last_fetch_at": _day(account.last_fetch_at),
+            "connected_at": _day(account.created_at),
+        }
+        for account in accounts
+        if account.pk not in stored
+    ]
 
 
 def _roi(restaurant: Restaurant, month: dt.date) -> dict:

@@ -230,6 +230,42 @@ class MonthlyReport(models.Model):
         return f"report-{name}-{self.month:%Y-%m}{suffix}.pdf"
 
 
+class ReportRecipients(models.Model):
+    """Where a restaurant's monthly reports go: each new draft starts from this list; a
+    restaurant without one sends to its owner contacts. Saving a report's recipients in the
+    editor with "for the next reports too" writes it; admins edit it in the administration."""
+
+    restaurant = models.OneToOneField(
+        Restaurant,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="report_recipients",
+        verbose_name=_("restaurant"),
+    )
+    addresses = models.TextField(_("recipients"), help_text=_("E-mail addresses, one per line."))
+    updated_at = models.DateTimeField(_("updated at"), default=timezone.now)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("updated by"),
+    )
+
+    class Meta:
+        verbose_name = _("report recipients")
+        verbose_name_plural = _("report recipients")
+        ordering = ["restaurant__name"]
+
+    def __str__(self) -> str:
+        return str(self.restaurant)
+
+    @property
+    def address_list(self) -> list[str]:
+        return [line.strip() for line in self.addresses.splitlines() if line.strip()]
+
+
 class ReportBatch(models.Model):
     """Generating and sending several reports at once: the task records each report's outcome,
     the page shows the counts as a progress bar."""

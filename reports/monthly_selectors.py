@@ -1,5 +1,5 @@
-"""Reads of the monthly reports for the dashboards: what a community manager has due, and how
-many of a month's reports went out by their deadline."""
+"""Reads of the monthly reports: the clients a month's drafts are for, what a community manager
+has due, and how many of a month's reports went out by their deadline."""
 
 import datetime as dt
 from dataclasses import dataclass
@@ -10,6 +10,27 @@ from django.utils import timezone
 
 from accounts.models import User
 from reports.models import MonthlyReport
+from sales.models import add_months, first_of_month
+from sales.selectors import restaurants_with_service
+
+
+def restaurants_served(*, month: dt.date) -> set[int]:
+    """Ids of the restaurants whose contract included the monthly report on at least one day of
+    `month`: also a contract that started after the 1st, or ended (at term or early) before the
+    last day, or both; one suspended for part of the month; one moved to a pack with the report
+    during it. Each day is read with the one rule of a contract in force
+    (sales.selectors.restaurants_with_service), one query a day: a job of the month's end."""
+    day = first_of_month(month)
+    following = add_months(day, 1)
+    served: set[int] = set()
+    while day < following:
+        served.update(
+            restaurants_with_service(service="monthly_report", day=day).values_list(
+                "restaurant_id", flat=True
+            )
+        )
+        day += dt.timedelta(days=1)
+    return served
 
 
 @dataclass(frozen=True)

@@ -18,9 +18,9 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from crm.views import form_errors
-from reports import indicators, services
+from reports import document, indicators, services
 from reports.document import document_context
-from reports.models import MonthlyReport, ReportBatch, ReportStatus
+from reports.models import MonthlyReport, ReportBatch, ReportRecipients, ReportStatus
 from sales.models import parse_month
 
 PAGE_SIZE = 50
@@ -37,6 +37,11 @@ class ReportForm(forms.Form):
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=gettext_lazy("E-mail addresses, one per line."),
+    )
+    remember = forms.BooleanField(
+        label=gettext_lazy("Send this restaurant's next reports to these recipients too"),
+        required=False,
+        initial=True,
     )
 
 
@@ -122,7 +127,9 @@ def monthly_list(request: HttpRequest) -> HttpResponse:
 def monthly_detail(request: HttpRequest, pk: int) -> HttpResponse:
     report = _report(request, pk)
     may_manage = request.user.has_perm("reports.manage_monthlyreport")
-    form = ReportForm(initial={"comments": report.comments, "recipients": report.recipients})
+    form = ReportForm(
+        initial={"comments": report.comments, "recipients": report.recipients, "remember": True}
+    )
     if request.method == "POST":
         if not may_manage:
             raise Http404
@@ -136,6 +143,7 @@ def monthly_detail(request: HttpRequest, pk: int) -> HttpResponse:
                         by=request.user,
                         comments=form.cleaned_data["comments"],
                         recipients=form.cleaned_data["recipients"],
+                        remember=form.cleaned_data["remember"],
                     )
                 result = _act(request, report, action)
             except ValidationError as error:
@@ -143,13 +151,19 @@ def monthly_detail(request: HttpRequest, pk: int) -> HttpResponse:
             else:
                 return redirect("monthly_detail", pk=result.pk)
     live = None if report.indicators else _live_figures(report)
+    figures = report.indicators or live
     return render(
         request,
         "reports/monthly/detail.html",
         {
             "report": report,
             "form": form,
-            "figures": report.indicators or live,
+            "figures": figures,
+            "gaps": document.gap_lines(figures, detail=True) if figures else [],
+            "roi_rows": document.roi_rows(figures.get("roi")) if figures else [],
+            "restaurant_recipients": ReportRecipients.objects.filter(
+                restaurant=report.restaurant
+            ).first(),
             "live": not report.indicators,
             "may_manage": may_manage,
             "versions": MonthlyReport.objects.filter(

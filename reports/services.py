@@ -39,12 +39,13 @@ from reports.models import (
     ReportBatch,
     ReportBatchItem,
     ReportError,
+    ReportRecipients,
     ReportStatus,
     deadline_for,
 )
+from reports.monthly_selectors import restaurants_served
 from reports.pdf import render_pdf
-from sales.models import add_months, first_of_month
-from sales.selectors import restaurants_with_service
+from sales.models import first_of_month
 
 logger = logging.getLogger(__name__)
 
@@ -122,6 +123,7 @@ def _claimed(report: MonthlyReport, *, wait: float = 0) -> Iterator[MonthlyRepor
 
 
 def default_recipients(restaurant: Restaurant) -> str:
+    """The addresses of the restaurant's owner contacts, one per line."""
     emails = (
         ContactLink.objects.filter(restaurant=restaurant, role=ContactRole.OWNER)
         .exclude(contact__email="")
@@ -129,6 +131,61 @@ def default_recipients(restaurant: Restaurant) -> str:
         .values_list("contact__email", flat=True)
     )
     return "\n".join(dict.fromkeys(emails))
+
+
+def recipients_for(restaurant: Restaurant) -> str:
+    """Where the restaurant's next report goes: its own list, or else its owner contacts."""
+    stored = (
+        ReportRecipients.objects.filter(restaurant=restaurant)
+        .values_list("addresses", flat=True)
+        .first()
+    )
+    return stored or default_recipients(restaurant)
+
+
+def restaurant_recipients_set(
+    *, restaurant: Restaurant, by: User | None, recipients: str
+) -> ReportRecipients | None:
+    """Remember where the restaurant's next reports go (the reports made already keep theirs).
+    No address, or exactly its owner contacts', removes its own list: new drafts follow the
+    owner contacts again, also when they change. A change is written on the timeline; the
+    same list again changes nothing. Returns the list kept (None: the owner contacts)."""
+    if by is not None:
+        if not by.has_perm("reports.manage_monthlyreport"):
+            raise PermissionDenied
+        if not Restaurant.objects.visible_to(by).filter(pk=restaurant.pk).exists():
+            raise PermissionDenied
+    addresses = parse_recipients(recipients)
+    with transaction.atomic():
+        current = ReportRecipients.objects.select_for_update().filter(restaurant=restaurant).first()
+        owners = default_recipients(restaurant)
+        if not addresses or addresses == owners:
+            if current is None:
+                return None
+            current.delete()
+            kept = None
+            body = _("Back to the owner contacts: %(recipients)s.") % {
+                "recipients": ", ".join(owners.splitlines()) or "—"
+            }
+        else:
+            if current is not None and current.addresses == addresses:
+                return current
+            kept = current or ReportRecipients(restaurant=restaurant)
+            kept.addresses = addresses
+            kept.updated_at = timezone.now()
+            kept.updated_by = by
+            kept.save()
+            body = _("Next reports go to %(recipients)s.") % {
+                "recipients": ", ".join(addresses.splitlines())
+            }
+        activity_record(
+            restaurant=restaurant,
+            by=by,
+            subject=_("Monthly report recipients changed"),
+            body=body,
+            origin="monthly_report",
+        )
+    return kept
 
 
 def parse_recipients(text: str) -> str:
@@ -154,31 +211,26 @@ def parse_recipients(text: str) -> str:
 
 
 def month_drafts_create(*, month: dt.date) -> list[MonthlyReport]:
-    """A draft for every client whose contract includes the monthly report during `month` (on its
-    first or last day); run twice, still one draft. The community managers are told once, for the
-    drafts this call created."""
+    """A draft for every client whose contract included the monthly report on any day of
+    `month` (reports.monthly_selectors.restaurants_served), addressed to the restaurant's report
+    recipients (its owner contacts when it has no list of its own); run twice, still one draft.
+    The community managers are told once, for the drafts this call created."""
     month = first_of_month(month)
-    last_day = add_months(month, 1) - dt.timedelta(days=1)
-    ids = set(
-        restaurants_with_service(service="monthly_report", day=month).values_list(
-            "restaurant_id", flat=True
-        )
-    )
-    ids |= set(
-        restaurants_with_service(service="monthly_report", day=last_day).values_list(
-            "restaurant_id", flat=True
-        )
-    )
+    ids = restaurants_served(month=month)
     existing = set(
         MonthlyReport.objects.filter(month=month, restaurant_id__in=ids).values_list(
             "restaurant_id", flat=True
         )
     )
+    missing = ids - existing
+    stored = dict(
+        ReportRecipients.objects.filter(restaurant_id__in=missing).values_list(
+            "restaurant_id", "addresses"
+        )
+    )
     deadline = deadline_for(month)
     created: list[MonthlyReport] = []
-    for restaurant in Restaurant.objects.filter(pk__in=ids - existing).select_related(
-        "community_manager"
-    ):
+    for restaurant in Restaurant.objects.filter(pk__in=missing).select_related("community_manager"):
         try:
             with transaction.atomic():
                 report = MonthlyReport.objects.create(
@@ -186,7 +238,7 @@ def month_drafts_create(*, month: dt.date) -> list[MonthlyReport]:
                     month=month,
                     deadline=deadline,
                     language=restaurant.language,
-                    recipients=default_recipients(restaurant),
+                    recipients=stored.get(restaurant.pk) or default_recipients(restaurant),
                 )
         except IntegrityError:
             continue  # another run created it meanwhile
@@ -227,11 +279,12 @@ def _remind_community_managers(
 
 
 def report_save(
-    *, report: MonthlyReport, by: User, comments: str, recipients: str
+    *, report: MonthlyReport, by: User, comments: str, recipients: str, remember: bool = False
 ) -> MonthlyReport:
     """Keep the comments (sanitised) and the recipients. New comments on a generated report
     make its PDF out of date: it goes back to draft and must be generated again before it is
-    sent."""
+    sent. With `remember`, recipients changed here become the restaurant's report recipients,
+    for its next reports too (restaurant_recipients_set)."""
     _check_may(by, report)
     comments = sanitize_comments(comments)
     if len(comments) > COMMENTS_MAX:
@@ -242,6 +295,9 @@ def report_save(
             raise ValidationError(
                 _("This report was sent: it cannot change. Make a new version to edit it.")
             )
+        # Only a change is remembered: saving an older draft's comments, its recipients as
+        # they were, leaves the restaurant's list as someone set it since.
+        changed = recipients != report.recipients
         fields = ["recipients"]
         report.recipients = recipients
         if comments != report.comments:
@@ -252,7 +308,12 @@ def report_save(
             if report.status == ReportStatus.GENERATED:
                 report.status = ReportStatus.DRAFT
                 fields.append("status")
-        report.save(update_fields=fields)
+        with transaction.atomic():
+            report.save(update_fields=fields)
+            if remember and changed:
+                restaurant_recipients_set(
+                    restaurant=report.restaurant, by=by, recipients=recipients
+                )
     return report
 
 
@@ -327,11 +388,7 @@ def report_generate(
             logger.exception("monthly report %s: indicators failed", report.pk)
             _fail(report, ReportError.INDICATORS, error)
             return report
-        if (
-            not figures["metrics"]
-            and not figures["reviews"]["count"]
-            and not figures["posts"]["value"]
-        ):
+        if not report_indicators.has_data(figures):
             _fail(report, ReportError.NO_DATA)
             return report
         try:

@@ -13,6 +13,7 @@ from django.core.mail.backends.base import BaseEmailBackend
 from django.core.management import call_command
 from django.urls import reverse
 from django.utils import formats, timezone, translation
+from django.utils.translation import gettext
 
 from crm.models import Activity, Contact, ContactLink
 from reports import indicators, services
@@ -909,6 +910,69 @@ def test_the_editor_shows_each_figure_with_the_previous_month_and_last_year(
     assert cells("roi-value") == ["750,00 €", "250,00 €", "200,00 €"]
     assert cells("roi-ratio") == ["3,75", "—", "—"]
     assert "Clics vers le site" in table and "Nouveaux abonnés" in table
+
+
+def test_the_editor_shows_the_roi_with_its_inputs_and_the_median_response_time(
+    client, figures_data, month, community_manager
+):
+    [report] = services.month_drafts_create(month=month)
+    client.force_login(community_manager)
+
+    body = client.get(reverse("monthly_detail", args=[report.pk])).content.decode()
+
+    def cells(testid):
+        row = body.split(f'data-testid="{testid}"', 1)[1].split("</tr>", 1)[0]
+        return [
+            re.sub(r"<[^>]+>", "", cell).strip() for cell in re.findall(r"<td[^>]*>(.*?)</td>", row)
+        ]
+
+    # The median of the month's answers (3 h and 30 h), the month before (2 h), none a year ago.
+    assert cells("median-response") == ["16,5 h", "2,0 h", "—"]
+    # Each action: how many, the guests each brings, the guests and their value at 25 EUR.
+    assert cells("roi-bookings") == ["10", "2,5", "25", "625,00 €"]
+    assert cells("roi-food_orders") == ["0", "1,5", "0", "0,00 €"]
+    assert cells("roi-calls") == ["5", "0,3 \u00d7 2 = 0,6", "3", "75,00 €"]
+    assert cells("roi-directions") == ["5", "0,2 \u00d7 2 = 0,4", "2", "50,00 €"]
+    assert cells("roi-guests") == ["30"]
+    with translation.override("fr"):
+        default = gettext("default")
+    assert cells("roi-ticket") == [f"25,00 € ({default})"]
+    assert cells("roi-total") == ["750,00 €"] and cells("roi-price") == ["200,00 €"]
+    assert cells("roi-per-euro") == ["3,75"]
+    formula = body.split('data-testid="roi-formula">', 1)[1].split("</p>", 1)[0]
+    with translation.override("fr"):
+        expected = gettext(
+            "%(guests)s guests \u00d7 %(ticket)s € = %(value)s € brought; %(value)s € ÷ %(price)s € "
+            "a month = %(ratio)s per euro paid."
+        ) % {
+            "guests": "30",
+            "ticket": "25,00",
+            "value": "750,00",
+            "price": "200,00",
+            "ratio": "3,75",
+        }
+    assert formula == expected
+
+
+def test_the_editor_says_when_no_contract_gives_the_roi_a_price(
+    client, figures_data, month, community_manager
+):
+    from sales.models import Contract
+
+    Contract.objects.filter(restaurant=figures_data).update(start_date=month + dt.timedelta(days=1))
+    [report] = services.month_drafts_create(month=month)
+    client.force_login(community_manager)
+
+    body = client.get(reverse("monthly_detail", args=[report.pk])).content.decode()
+
+    price = body.split('data-testid="roi-price"', 1)[1].split("</tr>", 1)[0]
+    formula = body.split('data-testid="roi-formula">', 1)[1].split("</p>", 1)[0]
+    with translation.override("fr"):
+        assert gettext("no contract in force") in price
+        assert formula == gettext(
+            "%(guests)s guests \u00d7 %(ticket)s € = %(value)s € brought; no contract in force on the "
+            "month's first day, so no value per euro paid."
+        ) % {"guests": "30", "ticket": "25,00", "value": "750,00"}
 
 
 def test_a_pdf_that_cannot_be_made_fails_the_report_with_the_reason(
