@@ -541,7 +541,11 @@ class ChangeRequest(models.Model):
         verbose_name = _("change request")
         verbose_name_plural = _("change requests")
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["status", "-created_at"], name="crm_change_status")]
+        indexes = [
+            models.Index(fields=["status", "-created_at"], name="crm_change_status"),
+            # The request inbox's "decided in a month" filter.
+            models.Index(fields=["status", "decided_at"], name="crm_change_decided"),
+        ]
         permissions = [("decide_changerequest", _("Can apply or reject change requests"))]
 
     def __str__(self) -> str:
@@ -592,7 +596,11 @@ class ConversionRequest(models.Model):
         verbose_name = _("client creation request")
         verbose_name_plural = _("client creation requests")
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["status", "-created_at"], name="crm_conversion_status")]
+        indexes = [
+            models.Index(fields=["status", "-created_at"], name="crm_conversion_status"),
+            # The request inbox's "decided in a month" filter.
+            models.Index(fields=["status", "decided_at"], name="crm_conversion_decided"),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["restaurant"],

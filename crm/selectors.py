@@ -1,13 +1,14 @@
 """Every read of CRM records, always scoped through visible_to(user)."""
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, time, timedelta
 from itertools import pairwise
 
 from django.db import connection
 from django.db.models import Prefetch, Q, QuerySet
 from django.db.models.functions import Lower
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 
 from accounts.models import User
 from crm.enums import RestaurantStatus
@@ -225,6 +226,40 @@ def pending_requests(*, user: User) -> dict[str, QuerySet]:
         .filter(status="pending")
         .select_related("restaurant", "requested_by"),
     }
+
+
+def request_inbox(
+    *,
+    user: User,
+    status: str,
+    kind: str = "",
+    decided_in: date | None = None,
+    requested_by: int | None = None,
+) -> dict[str, QuerySet]:
+    """The inbox's lists of `status`, newest first: "changes" and "conversions", or only the
+    one `kind` names. `decided_in`: the first day of a month: the requests decided that month
+    (local time; a conversion applied that month is a client won that month). `requested_by`:
+    the id of who asked. Both lists ride the (status, decided_at) and (status, created_at)
+    indexes."""
+    models = {"changes": ChangeRequest, "conversions": ConversionRequest}
+    wanted = {"change": ["changes"], "conversion": ["conversions"]}.get(kind, list(models))
+    lists = {}
+    for name in wanted:
+        queryset = (
+            models[name]
+            .objects.visible_to(user)
+            .filter(status=status)
+            .select_related("restaurant", "requested_by")
+        )
+        if decided_in is not None:
+            start = timezone.make_aware(datetime.combine(decided_in, time()))
+            following = (decided_in.replace(day=28) + timedelta(days=4)).replace(day=1)
+            end = timezone.make_aware(datetime.combine(following, time()))
+            queryset = queryset.filter(decided_at__gte=start, decided_at__lt=end)
+        if requested_by is not None:
+            queryset = queryset.filter(requested_by_id=requested_by)
+        lists[name] = queryset
+    return lists
 
 
 def restaurant_shared_with(*, restaurant: Restaurant) -> list[User]:

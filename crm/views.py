@@ -1,3 +1,6 @@
+import re
+from datetime import date
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
@@ -8,8 +11,10 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from accounts.models import User
 from crm import scope, selectors, services
 from crm.enums import ActivityKind, ContactRole, RequestStatus, RestaurantStatus
 from crm.forms import (
@@ -34,6 +39,12 @@ from crm.models import (
 )
 
 PAGE_SIZE = 50
+
+# The inbox's two lists, for its "kind" filter.
+REQUEST_KINDS = [
+    ("conversion", gettext_lazy("Client creations")),
+    ("change", gettext_lazy("Modifications")),
+]
 
 
 def _int(value: str | None) -> int | None:
@@ -67,6 +78,74 @@ def form_errors(form, error: ValidationError) -> None:
             form.add_error(field if field in form.fields else None, errors)
     else:
         form.add_error(None, error.messages)
+
+
+class ListFilters:
+    """Reads a list page's filters from the query string. A value its filter does not take is
+    reported in the reader's language, and the page then lists nothing rather than rows the
+    filter did not ask for (the lists behind the dashboards' figures must not show more)."""
+
+    def __init__(self, request: HttpRequest) -> None:
+        self.params = request.GET
+        self.errors: list[str] = []
+
+    def _raw(self, name: str) -> str:
+        return self.params.get(name, "").strip()
+
+    def _refuse(self, message: str, label: str, value: str) -> None:
+        self.errors.append(message % {"filter": label, "value": value[:40]})
+
+    def month(self, name: str, label: str) -> date | None:
+        """A YYYY-MM value as the first day of that month."""
+        value = self._raw(name)
+        if not value:
+            return None
+        try:
+            if not re.fullmatch(r"\d{4}-\d{2}", value):
+                raise ValueError(value)
+            return date(int(value[:4]), int(value[5:]), 1)
+        except ValueError:
+            self._refuse(_("%(filter)s: “%(value)s” is not a month (YYYY-MM)."), label, value)
+            return None
+
+    def day(self, name: str, label: str) -> date | None:
+        value = self._raw(name)
+        if not value:
+            return None
+        try:
+            if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+                raise ValueError(value)
+            return date.fromisoformat(value)
+        except ValueError:
+            self._refuse(_("%(filter)s: “%(value)s” is not a date (YYYY-MM-DD)."), label, value)
+            return None
+
+    def user(self, name: str, label: str) -> User | None:
+        """The user whose id the filter gives (one query when it is given)."""
+        value = self._raw(name)
+        if not value:
+            return None
+        found = None
+        if value.isdigit() and len(value) <= 9:
+            found = User.objects.filter(pk=int(value)).first()
+        if found is None:
+            self._refuse(_("%(filter)s: “%(value)s” is not a user."), label, value)
+        return found
+
+    def choice(self, name: str, label: str, choices) -> str:
+        value = self._raw(name)
+        if value and value not in dict(choices):
+            self._refuse(_("%(filter)s: “%(value)s” is not one of the choices."), label, value)
+            return ""
+        return value
+
+
+def query_without(request: HttpRequest, *names: str) -> str:
+    """The page's query string without `names` (the pagination links add their own)."""
+    query = request.GET.copy()
+    for name in names:
+        query.pop(name, None)
+    return query.urlencode()
 
 
 @login_required
@@ -375,6 +454,8 @@ def conversion_create(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def request_inbox(request: HttpRequest) -> HttpResponse:
+    """Change and client creation requests by status; filtered by kind, by the month they were
+    decided and by who asked (the lists behind the dashboards' request and new-client counts)."""
     if not (
         request.user.has_perm("crm.view_changerequest")
         or request.user.has_perm("crm.add_changerequest")
@@ -383,24 +464,41 @@ def request_inbox(request: HttpRequest) -> HttpResponse:
     status = request.GET.get("status", RequestStatus.PENDING)
     if status not in RequestStatus.values:
         status = RequestStatus.PENDING
-    changes = (
-        ChangeRequest.objects.visible_to(request.user)
-        .filter(status=status)
-        .select_related("restaurant", "requested_by")
+    filters = ListFilters(request)
+    kind = filters.choice("kind", _("Kind"), REQUEST_KINDS)
+    requested_by = filters.user("requested_by", _("Asked by"))
+    decided = filters.month("decided", _("Decided in"))
+    lists = selectors.request_inbox(
+        user=request.user,
+        status=status,
+        kind=kind,
+        decided_in=decided,
+        requested_by=requested_by.pk if requested_by else None,
     )
-    conversions = (
-        ConversionRequest.objects.visible_to(request.user)
-        .filter(status=status)
-        .select_related("restaurant", "requested_by")
-    )
+    if filters.errors:
+        lists = {name: queryset.none() for name, queryset in lists.items()}
     return render(
         request,
         "crm/request_inbox.html",
         {
-            "changes": Paginator(changes, PAGE_SIZE).get_page(request.GET.get("page")),
-            "conversions": Paginator(conversions, PAGE_SIZE).get_page(request.GET.get("cpage")),
+            "changes": Paginator(lists["changes"], PAGE_SIZE).get_page(request.GET.get("page"))
+            if "changes" in lists
+            else None,
+            "conversions": Paginator(lists["conversions"], PAGE_SIZE).get_page(
+                request.GET.get("cpage")
+            )
+            if "conversions" in lists
+            else None,
             "status": status,
             "statuses": RequestStatus.choices,
+            "kind": kind,
+            "kinds": REQUEST_KINDS,
+            "decided": decided,
+            "requested_by": requested_by,
+            "filter_errors": filters.errors,
+            "status_query": query_without(request, "status", "page", "cpage"),
+            "changes_query": query_without(request, "page"),
+            "conversions_query": query_without(request, "cpage"),
         },
     )
 
