@@ -123,6 +123,10 @@ class Contract(models.Model):
         indexes = [
             models.Index(fields=["status", "end_date"], name="sales_contract_status_end"),
             models.Index(fields=["restaurant", "-start_date"], name="sales_contract_restaurant"),
+            # The contract list's "signed in a month" and "signed by" filters (the dashboard's
+            # new contracts and each agent's).
+            models.Index(fields=["signed_at"], name="sales_contract_signed_at"),
+            models.Index(fields=["signed_by", "signed_at"], name="sales_contract_signed_by"),
         ]
         constraints = [
             models.CheckConstraint(

@@ -1,7 +1,7 @@
 """Reads of the sales app, scoped through visible_to(user)."""
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
@@ -39,13 +39,25 @@ def contract_list(
     ending_within: int | None = None,
     pack: str = "",
     lost_in: date | None = None,
+    signed_in: date | None = None,
+    signed_by: int | None = None,
 ) -> QuerySet:
     """`pack`: the code of the pack in force today, or "none" for contracts whose first terms
     start later. `lost_in`: the first day of a month: the clients lost that month, one row each
-    (their last contract ended that month, the restaurant now a former client)."""
+    (their last contract ended that month, the restaurant now a former client). `signed_in`:
+    the first day of a month: the contracts signed that month (local time), drafts aside as
+    the KPIs count them (a prospect's draft is signed once the accountant creates the client).
+    `signed_by`: the id of the user who signed them."""
     queryset = _with_terms(Contract.objects.visible_to(user))
     if status in ContractStatus.values:
         queryset = queryset.filter(status=status)
+    if signed_in is not None:
+        queryset = queryset.filter(
+            signed_at__gte=_local_midnight(signed_in),
+            signed_at__lt=_local_midnight(add_months(signed_in, 1)),
+        ).exclude(status=ContractStatus.DRAFT)
+    if signed_by is not None:
+        queryset = queryset.filter(signed_by_id=signed_by)
     if pack:
         # The pack of the terms in force today (an upgrade moves the contract to its new pack).
         in_force = ContractTerm.objects.filter(
@@ -79,6 +91,10 @@ def contract_list(
             renewal__isnull=True,
         ).order_by("end_date", "id")
     return queryset
+
+
+def _local_midnight(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time()))
 
 
 def contract_get(*, user: User, pk: int) -> Contract:
@@ -134,6 +150,48 @@ def agenda_events(*, user: User, agent: User, start, end) -> QuerySet:
         .select_related("restaurant")
         .order_by("start")
     )
+
+
+@dataclass
+class VisitFilters:
+    agent: int | None = None
+    month: date | None = None  # first day: visits starting that month (local time)
+    day: date | None = None  # visits on that day (local time), as the agenda shows them
+    status: str = ""
+    kind: str = ""
+    proposal: bool = False  # a pack was offered
+
+
+def visit_list(*, user: User, filters: VisitFilters) -> QuerySet:
+    """The visits `user` sees, newest first: the list behind the dashboards' visit counts
+    (meetings held and proposals handed over per agent and month, today's visits). Ranges on
+    `start` ride the (agent, start) and (status, start) indexes."""
+    queryset = (
+        Visit.objects.visible_to(user)
+        .select_related("restaurant", "agent", "pack_offered")
+        .order_by("-start", "-id")
+    )
+    if filters.agent is not None:
+        queryset = queryset.filter(agent_id=filters.agent)
+    if filters.month is not None:
+        queryset = queryset.filter(
+            start__gte=_local_midnight(filters.month),
+            start__lt=_local_midnight(add_months(filters.month, 1)),
+        )
+    if filters.day is not None:
+        # What the agenda shows on that day: visits overlapping it (see agenda_events).
+        start = _local_midnight(filters.day)
+        end = start + timedelta(days=1)
+        queryset = queryset.filter(
+            start__gte=start - timedelta(days=1), start__lt=end, end__gt=start
+        )
+    if filters.status:
+        queryset = queryset.filter(status=filters.status)
+    if filters.kind:
+        queryset = queryset.filter(kind=filters.kind)
+    if filters.proposal:
+        queryset = queryset.filter(pack_offered__isnull=False)
+    return queryset
 
 
 def visit_get(*, user: User, pk: int) -> Visit:

@@ -36,6 +36,7 @@ urlpatterns = [
     path("agenda/", agenda.agenda, name="agenda"),
     path("agenda/events/", agenda.agenda_events, name="agenda_events"),
     path("agenda/visits/", agenda.visit_plan, name="visit_plan"),
+    path("visits/", views.visit_list, name="visit_list"),
     path("agenda/visits/<int:pk>/", agenda.visit_detail, name="visit_detail"),
     path("agenda/visits/<int:pk>/move/", agenda.visit_move, name="visit_move"),
     path("agenda/feed/", agenda.feed_regenerate, name="feed_regenerate"),

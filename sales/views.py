@@ -11,13 +11,14 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from crm import selectors as crm_selectors
-from crm.views import form_errors
+from crm.views import ListFilters, form_errors, query_without
 from sales import selectors, services
-from sales.enums import ContractStatus
+from sales.enums import ContractStatus, VisitKind, VisitStatus
 from sales.forms import ContractForm, EndForm, RenewForm, ResumeForm, SuspendForm, UpgradeForm
-from sales.models import parse_month
 
 PAGE_SIZE = 50
+# The contract list's filters shown as badges, each with its own link to drop it.
+FILTERS_SHOWN = ("signed", "signed_by", "lost")
 
 
 @login_required
@@ -26,16 +27,22 @@ def contract_list(request: HttpRequest) -> HttpResponse:
     status = request.GET.get("status", "")
     ending = request.GET.get("ending") == "1"
     pack = request.GET.get("pack", "")[:40]
+    filters = ListFilters(request)
+    lost = filters.month("lost", _("Lost in"))
+    signed = filters.month("signed", _("Signed in"))
+    signed_by = filters.user("signed_by", _("Signed by"))
     queryset = selectors.contract_list(
         user=request.user,
         status=status,
         ending_within=selectors.ending_soon_days() if ending else None,
         pack=pack,
-        lost_in=parse_month(request.GET.get("lost"), None),
+        lost_in=lost,
+        signed_in=signed,
+        signed_by=signed_by.pk if signed_by else None,
     )
+    if filters.errors:
+        queryset = queryset.none()
     page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
     return render(
         request,
         "sales/contract_list.html",
@@ -44,8 +51,53 @@ def contract_list(request: HttpRequest) -> HttpResponse:
             "status": status,
             "ending": ending,
             "pack": pack,
+            "lost": lost,
+            "signed": signed,
+            "signed_by": signed_by,
+            "filter_errors": filters.errors,
+            "clear": {name: query_without(request, name, "page") for name in FILTERS_SHOWN},
             "statuses": ContractStatus.choices,
-            "query": query.urlencode(),
+            "query": query_without(request, "page"),
+        },
+    )
+
+
+@login_required
+@permission_required("sales.view_visit", raise_exception=True)
+def visit_list(request: HttpRequest) -> HttpResponse:
+    """The visits the user sees, filtered by agent, month or day, status, kind and whether a
+    pack was offered: the list behind the dashboards' visit counts."""
+    filters = ListFilters(request)
+    agent = filters.user("agent", _("Sales agent"))
+    selection = selectors.VisitFilters(
+        agent=agent.pk if agent else None,
+        month=filters.month("month", _("Month")),
+        day=filters.day("day", _("Day")),
+        status=filters.choice("status", _("Status"), VisitStatus.choices),
+        kind=filters.choice("kind", _("Kind"), VisitKind.choices),
+        proposal=request.GET.get("proposal") == "1",
+    )
+    queryset = selectors.visit_list(user=request.user, filters=selection)
+    if filters.errors:
+        queryset = queryset.none()
+    page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+    agents = []
+    if request.user.has_perm("sales.view_all_visits"):
+        agents = list(services.users_with_sales_role())
+        if agent is not None and agent not in agents:
+            agents.append(agent)
+    return render(
+        request,
+        "sales/visit_list.html",
+        {
+            "page": page,
+            "filters": selection,
+            "agent": agent,
+            "agents": agents,
+            "filter_errors": filters.errors,
+            "statuses": VisitStatus.choices,
+            "kinds": VisitKind.choices,
+            "query": query_without(request, "page"),
         },
     )
 

@@ -384,6 +384,10 @@ MATRIX: list[Row] = [
         method="post",
     ),
     Row(
+        "sales:visit_list",
+        roles(403, admin=200, direction=200, client_manager=200, sales_agent=200),
+    ),
+    Row(
         "sales:visit_detail",
         roles(404, admin=200, direction=200, client_manager=200, sales_agent=200),
         kwargs=lambda: {"pk": world()["visit"].pk},
