@@ -91,6 +91,23 @@ def _kpis_url(month: date, **params) -> str:
     return _url("sales:kpis", **params, **{"from": f"{month:%Y-%m}", "to": f"{month:%Y-%m}"})
 
 
+def _signed_url(month: date, **params) -> str:
+    """The contracts signed in `month` (drafts aside, as the KPIs count them)."""
+    return _url("sales:contract_list", signed=f"{month:%Y-%m}", **params)
+
+
+def _won_url(month: date, **params) -> str:
+    """The clients won in `month`: client creation requests applied that month."""
+    return _url(
+        "crm:request_inbox", status="applied", kind="conversion", decided=f"{month:%Y-%m}", **params
+    )
+
+
+def _done_visits_url(month: date, agent_id: int, **params) -> str:
+    """The visits an agent held in `month` (as the KPIs count meetings and proposals)."""
+    return _url("sales:visit_list", agent=agent_id, month=f"{month:%Y-%m}", status="done", **params)
+
+
 def _direction(user: User, today: date, charts: dict) -> dict:
     """The company's overview. Every aggregate here reads the whole company: cached (see
     reports.dashboard_cache and docs/decisions.md), shared by everyone who sees every restaurant."""
@@ -118,9 +135,9 @@ def _direction(user: User, today: date, charts: dict) -> dict:
         # "none": contracts whose first terms start later (no pack in force yet).
         row["url"] = _url("sales:contract_list", status="active", pack=row["code"] or "none")
     for row in flow:
-        # New clients are the KPI page's (validated conversions of the month); lost ones the
-        # contracts list's "lost" filter, one row per client.
-        row["won_url"] = _kpis_url(row["month"])
+        # New clients: the client creations applied that month; lost ones the contract list's
+        # "lost" filter, one row per client.
+        row["won_url"] = _won_url(row["month"])
         row["lost_url"] = _url("sales:contract_list", status="ended", lost=f"{row['month']:%Y-%m}")
     for row in pipeline:
         row["label"] = Stage(row["stage"]).label
@@ -128,7 +145,11 @@ def _direction(user: User, today: date, charts: dict) -> dict:
     for row in reviews:
         row.update(_review_urls(row["month"]))
     for row in agents:
-        row["url"] = _kpis_url(month, agent=row["agent_id"])
+        agent_id = row["agent_id"]
+        row["url"] = _kpis_url(month, agent=agent_id)
+        row["meetings_url"] = _done_visits_url(month, agent_id, kind="visit")
+        row["proposals_url"] = _done_visits_url(month, agent_id, proposal="1")
+        row["contracts_url"] = _signed_url(month, signed_by=agent_id)
 
     charts["mrr"] = {
         "type": "line",
@@ -201,7 +222,7 @@ def _direction(user: User, today: date, charts: dict) -> dict:
             {
                 "label": label,
                 "data": [row[key] for row in agents],
-                "urls": [row["url"] for row in agents],
+                "urls": [row[f"{key}_url"] for row in agents],
             }
             for key, label in (
                 ("meetings", _("Meetings held")),
@@ -213,6 +234,7 @@ def _direction(user: User, today: date, charts: dict) -> dict:
     return {
         "kpis": kpis,
         "kpis_url": _kpis_url(month),
+        "signed_url": _signed_url(month),
         "mrr_url": _url("sales:contract_list", status="active"),
         "billed": billed,
         "billed_this_month": billed[-1],
@@ -281,10 +303,14 @@ def _sales_agent(user: User, today: date, sales_settings: SalesSettings, charts:
             )
             for restaurant in sales_selectors.not_seen_list(agent=user)
         ],
+        "today_visits_url": _url("sales:visit_list", agent=user.pk, day=today.isoformat()),
         "target": selectors.target_progress(
             agent=user, month=month, bonus_rate=sales_settings.bonus_rate
         ),
+        # The bonus is worked out on the KPI page; the revenue and the clients are lists.
         "target_url": _kpis_url(month),
+        "target_revenue_url": _signed_url(month, signed_by=user.pk),
+        "target_clients_url": _won_url(month, requested_by=user.pk),
         "my_pipeline": pipeline,
         "my_pipeline_total": sum(row["amount"] for row in pipeline),
         "my_pipeline_count": sum(row["count"] for row in pipeline),

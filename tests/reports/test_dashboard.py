@@ -222,7 +222,10 @@ def test_direction_figures_link_to_their_lists(client, direction, world):
     assert d["mrr_url"] == "/contracts/?status=active"
     assert d["billed_this_month"]["url"] == f"/invoices/?month={month}"
     assert d["kpis_url"] == f"/sales/kpis/?from={month}&to={month}"
-    assert d["this_month_flow"]["won_url"] == f"/sales/kpis/?from={month}&to={month}"
+    assert d["signed_url"] == f"/contracts/?signed={month}"
+    assert d["this_month_flow"]["won_url"] == (
+        f"/requests/?status=applied&kind=conversion&decided={month}"
+    )
     assert d["this_month_flow"]["lost_url"] == f"/contracts/?status=ended&lost={month}"
     assert d["pipeline"][2]["url"] == "/admin/sales/opportunity/?stage__exact=proposal"
     assert d["reviews_this_month"]["url"] == f"/reviews/?answered_month={month}"
@@ -234,7 +237,12 @@ def test_direction_figures_link_to_their_lists(client, direction, world):
         "/contracts/?status=active&pack=premium",
     ]
     agent = next(row for row in d["agents"] if row["contracts"])
-    assert agent["url"] == f"/sales/kpis/?agent={agent['agent_id']}&from={month}&to={month}"
+    agent_id = agent["agent_id"]
+    assert agent["url"] == f"/sales/kpis/?agent={agent_id}&from={month}&to={month}"
+    done = f"/visits/?agent={agent_id}&month={month}&status=done"
+    assert agent["meetings_url"] == f"{done}&kind=visit"
+    assert agent["proposals_url"] == f"{done}&proposal=1"
+    assert agent["contracts_url"] == f"/contracts/?signed={month}&signed_by={agent_id}"
     body = response.content.decode()
     assert 'href="/contracts/?status=active&amp;pack=premium"' in body
     assert 'data-testid="direction-mrr"' in body
@@ -270,6 +278,26 @@ def _contracts(client, url) -> tuple[int, Decimal]:
 
 def _listed(client, url) -> int:
     return client.get(url).context["page"].paginator.count
+
+
+def _first_price(contract: Contract) -> Decimal:
+    return next(
+        term for term in contract.terms.all() if term.starts_on == contract.start_date
+    ).monthly_price
+
+
+def _signed(client, url) -> tuple[int, Decimal]:
+    """What the contract list behind `url` shows: its rows and their monthly revenue as signed
+    (the new monthly revenue of the KPIs)."""
+    rows = list(client.get(url).context["page"].paginator.object_list)
+    return len(rows), sum((_first_price(contract) for contract in rows), Decimal("0.00"))
+
+
+def _conversions(client, url) -> int:
+    """The client creation requests the inbox behind `url` lists (and nothing else)."""
+    context = client.get(url).context
+    assert context["changes"] is None
+    return context["conversions"].paginator.count
 
 
 def test_each_direction_number_is_what_its_list_shows(
@@ -311,6 +339,7 @@ def test_each_direction_number_is_what_its_list_shows(
     assert (kpis["mrr"], kpis["new_mrr"], kpis["contracts"]) == (
         d["kpis"]["mrr"], d["kpis"]["new_mrr"], d["kpis"]["contracts"],
     )  # fmt: skip
+    assert _signed(client, d["signed_url"]) == (d["kpis"]["contracts"], d["kpis"]["new_mrr"])
     opportunities = client.get(d["pipeline_url"]).context["cl"].queryset
     assert opportunities.count() == d["pipeline_count"]
     assert sum(o.monthly_amount for o in opportunities) == d["pipeline_total"]
@@ -327,7 +356,7 @@ def test_each_direction_number_is_what_its_list_shows(
     for row in d["packs"]:
         assert _contracts(client, row["url"]) == (row["count"], row["mrr"]), row
     for row in d["flow"]:
-        won = client.get(row["won_url"]).context["figures"]["new_clients"]
+        won = _conversions(client, row["won_url"])
         assert (won, _listed(client, row["lost_url"])) == (row["won"], row["lost"]), row
     assert d["this_month_flow"]["won"] == 1 and d["this_month_flow"]["lost"] == 1
     for row in d["pipeline"]:
@@ -343,8 +372,17 @@ def test_each_direction_number_is_what_its_list_shows(
         assert (kpis["meetings"], kpis["proposals"], kpis["contracts"]) == (
             row["meetings"], row["proposals"], row["contracts"],
         )  # fmt: skip
+        listed = (
+            _listed(client, row["meetings_url"]),
+            _listed(client, row["proposals_url"]),
+            _listed(client, row["contracts_url"]),
+        )
+        assert listed == (row["meetings"], row["proposals"], row["contracts"]), row
     charts = response.context["charts"]
     assert charts["reviews"]["datasets"][0]["urls"] == [row["within_url"] for row in d["reviews"]]
+    assert [dataset["urls"] for dataset in charts["agents"]["datasets"]] == [
+        [row[f"{key}_url"] for row in d["agents"]] for key in ("meetings", "proposals", "contracts")
+    ]
     assert charts["packs"]["datasets"][0]["urls"] == [row["url"] for row in d["packs"]]
 
 
@@ -583,5 +621,14 @@ def test_sales_agent_numbers_are_what_their_lists_show(client, sales_agent, worl
     for row in response.context["my_pipeline"]:
         column = columns[row["stage"]]
         assert (len(column["cards"]), column["total"]) == (row["count"], row["amount"]), row
+    target = response.context["target"]
     kpis = client.get(response.context["target_url"]).context["figures"]
-    assert kpis["new_clients"] == response.context["target"]["actual_clients"]
+    assert kpis["new_clients"] == target["actual_clients"]
+    assert kpis["target"]["bonus"] == target["bonus"]
+    revenue = _signed(client, response.context["target_revenue_url"])
+    assert revenue == (target["contracts"], target["actual_revenue"]) == (1, Decimal("249.00"))
+    assert _conversions(client, response.context["target_clients_url"]) == target["actual_clients"]
+    visits = client.get(response.context["today_visits_url"]).context["page"]
+    assert list(visits.object_list) == sorted(
+        response.context["today_visits"], key=lambda visit: visit.start, reverse=True
+    )
