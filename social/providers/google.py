@@ -22,7 +22,7 @@ from google.auth.exceptions import RefreshError, TransportError
 from googleapiclient.discovery import build, build_from_document
 from googleapiclient.errors import HttpError
 
-from comadvisor.google_errors import google_outcome
+from comadvisor.google_errors import error_details, google_outcome
 from sales.enums import Network
 from social import quotas
 from social.metrics import GOOGLE_PERFORMANCE_VERSION, api_metrics
@@ -46,6 +46,8 @@ REPLY_MAX_BYTES = 4096
 SUMMARY_MAX_CHARS = 1500
 REVIEWS_PAGE_SIZE = 50
 POSTS_PAGE_SIZE = 100
+# Why a metric name google-api-python-client refuses before any call is listed as refused.
+UNKNOWN_METRIC = "not a metric of the bundled Business Profile Performance discovery document"
 LOCATION_RE = re.compile(r"^(?:accounts/(?P<account>[^/]+)/)?(?:locations/)?(?P<location>[^/]+)$")
 
 
@@ -108,6 +110,16 @@ def execute(request, *budgets: str):
         raise NeedsReconnect("Google refused to refresh the access token") from error
     except (TransportError, httplib2.HttpLib2Error, OSError) as error:
         raise RetryLater(f"network error: {type(error).__name__}") from error
+
+
+def invalid_argument(error: Permanent) -> str | None:
+    """Google's words when it refused a request's arguments (HTTP 400), None for any other
+    permanent refusal (a permission, a missing location...)."""
+    cause = error.__cause__
+    if not isinstance(cause, HttpError) or int(cause.resp.status) != 400:
+        return None
+    status, reason, message = error_details(cause)
+    return " ".join(part for part in (status or reason, message) if part) or "HTTP 400"
 
 
 def location_names(external_id: str) -> tuple[str, str | None]:
@@ -173,42 +185,93 @@ class GoogleProvider(Provider):
     # --- Metrics ---------------------------------------------------------------------------------
 
     def fetch_metrics(self, since: dt.date, until: dt.date) -> MetricsResult:
-        """One fetchMultiDailyMetricsTimeSeries call for every registry metric over the range;
-        metrics mapped to the same desk name (the impression counters) are added up."""
+        """Every registry metric over the range, in one fetchMultiDailyMetricsTimeSeries call when
+        Google takes them all; metrics mapped to the same desk name (the impression counters) are
+        added up. A metric Google refuses, or one the bundled discovery document does not know,
+        is listed in `refused` and the others are kept (see _series); when Google refuses every
+        one the fetch is a permanent error."""
         mapping = api_metrics(Network.GOOGLE, GOOGLE_PERFORMANCE_VERSION)
-        request = self.performance.locations().fetchMultiDailyMetricsTimeSeries(
+        result = MetricsResult()
+        seen: dict[tuple[str, dt.date], float] = {}
+        for series in self._series(list(mapping), since, until, result.refused):
+            name = series.get("dailyMetric")
+            if name not in mapping or name in result.refused:
+                continue
+            for point in (series.get("timeSeries") or {}).get("datedValues") or []:
+                date = point.get("date") or {}
+                try:
+                    day = dt.date(date["year"], date["month"], date["day"])
+                    # The value is left out when it is zero.
+                    value = float(point.get("value") or 0)
+                except (KeyError, TypeError, ValueError):
+                    continue
+                if since <= day <= until:
+                    seen[(name, day)] = value
+        if mapping and len(result.refused) == len(mapping):
+            reasons = "; ".join(f"{name}: {why}" for name, why in sorted(result.refused.items()))
+            raise Permanent(f"Google refused every metric ({reasons})"[:500])
+        totals: dict[tuple[str, dt.date], float] = {}
+        for (name, day), value in seen.items():
+            key = (mapping[name], day)
+            totals[key] = totals.get(key, 0.0) + value
+        result.values = [MetricValue(metric, day, value) for (metric, day), value in totals.items()]
+        return result
+
+    def _series(
+        self, names: list[str], since: dt.date, until: dt.date, refused: dict[str, str]
+    ) -> list[dict]:
+        """The dailyMetricTimeSeries items of `names` (those not already in `refused`), the way
+        social.providers.meta.read_insights reads Graph insights. google-api-python-client checks
+        each name against the bundled discovery document before any call (TypeError): names it
+        does not know are refused and the others asked together. Google answers the whole call
+        with HTTP 400 (INVALID_ARGUMENT) when it refuses one metric: then each is asked alone,
+        the ones it refuses are added to `refused` (API name -> Google's words), the others come
+        back. Any other failure is the fetch's outcome."""
+        wanted = [name for name in names if name not in refused]
+        if not wanted:
+            return []
+        try:
+            request = self._metrics_request(wanted, since, until)
+        except (TypeError, ValueError):
+            known = []
+            for name in wanted:
+                try:
+                    self._metrics_request([name], since, until)
+                except (TypeError, ValueError):
+                    refused[name] = UNKNOWN_METRIC
+                else:
+                    known.append(name)
+            return self._series(known, since, until, refused)
+        try:
+            body = execute(request, quotas.GOOGLE_PERFORMANCE)
+        except Permanent as error:
+            reason = invalid_argument(error)
+            if reason is None:
+                raise
+            if len(wanted) == 1:
+                refused[wanted[0]] = reason
+                return []
+            items: list[dict] = []
+            for name in wanted:
+                items += self._series([name], since, until, refused)
+            return items
+        return [
+            series
+            for group in body.get("multiDailyMetricTimeSeries") or []
+            for series in group.get("dailyMetricTimeSeries") or []
+            if series.get("dailyMetric") in wanted
+        ]
+
+    def _metrics_request(self, names: list[str], since: dt.date, until: dt.date):
+        return self.performance.locations().fetchMultiDailyMetricsTimeSeries(
             location=self.location_name,
-            dailyMetrics=list(mapping),
+            dailyMetrics=names,
             dailyRange_startDate_year=since.year,
             dailyRange_startDate_month=since.month,
             dailyRange_startDate_day=since.day,
             dailyRange_endDate_year=until.year,
             dailyRange_endDate_month=until.month,
             dailyRange_endDate_day=until.day,
-        )
-        body = execute(request, quotas.GOOGLE_PERFORMANCE)
-        seen: dict[tuple[str, dt.date], float] = {}
-        for group in body.get("multiDailyMetricTimeSeries") or []:
-            for series in group.get("dailyMetricTimeSeries") or []:
-                name = series.get("dailyMetric")
-                if name not in mapping:
-                    continue
-                for point in (series.get("timeSeries") or {}).get("datedValues") or []:
-                    date = point.get("date") or {}
-                    try:
-                        day = dt.date(date["year"], date["month"], date["day"])
-                        # The value is left out when it is zero.
-                        value = float(point.get("value") or 0)
-                    except (KeyError, TypeError, ValueError):
-                        continue
-                    if since <= day <= until:
-                        seen[(name, day)] = value
-        totals: dict[tuple[str, dt.date], float] = {}
-        for (name, day), value in seen.items():
-            key = (mapping[name], day)
-            totals[key] = totals.get(key, 0.0) + value
-        return MetricsResult(
-            values=[MetricValue(metric, day, value) for (metric, day), value in totals.items()]
         )
 
     # --- Reviews ---------------------------------------------------------------------------------
