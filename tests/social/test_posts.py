@@ -219,13 +219,13 @@ def test_late_publications_show_on_health(bistro, facebook, community_manager, c
         community_manager, bistro, [facebook], at=timezone.now() - dt.timedelta(minutes=30)
     )
 
-    response = client.get("/health/")
+    response = client.get("/health/", HTTP_ACCEPT_LANGUAGE="en")
 
     assert late_publications().count() == 1
     assert response.status_code == 503
     assert response.json()["checks"]["publications"] == {
         "ok": False,
-        "detail": "1 late publications",
+        "detail": "1 late publication",
     }
 
 
