@@ -7,13 +7,14 @@ Google: the OAuth flow (business.manage) and the locations of the accounts the u
 
 import datetime as dt
 import json
+import logging
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from django.conf import settings
 from facebook_business.adobjects.user import User
 
-from comadvisor.connectors import Permanent
+from comadvisor.connectors import ConnectorError, Permanent
 from sales.enums import Network
 from social.metrics import GRAPH_VERSION
 from social.providers.google import (
@@ -25,6 +26,8 @@ from social.providers.google import (
     execute,
 )
 from social.providers.meta import graph_api, translated
+
+logger = logging.getLogger(__name__)
 
 META_DIALOG_URL = "https://www.facebook.com"
 META_SCOPES = (
@@ -98,9 +101,44 @@ def meta_exchange_code(*, code: str, redirect_uri: str) -> str:
     return long_lived["access_token"]
 
 
-def meta_assets(user_token: str) -> list[ConnectableAsset]:
+def meta_data_access_expires_at(user_token: str) -> dt.datetime | None:
+    """When the app's access to the data of the user behind `user_token` ends (debug_token's
+    data_access_expires_at, asked with the app's token), None when Meta does not say.
+
+    This is the date the desk shows as the end of a Meta account's access. The Page tokens
+    stored come from a long-lived user token, so they have no expiry of their own (debug_token
+    gives them expires_at 0) and the user token's expires_in (about 60 days) is not theirs; what
+    does end is data access, about 90 days after the user last granted it, and the calls that
+    need the permissions granted then fail until the user goes through the connect flow again.
+    A refusal here does not stop the connection: the tokens are good, only the date is
+    unknown."""
+    api = graph_api(None)
+    try:
+        with translated():
+            body = api.call(
+                "GET",
+                ("debug_token",),
+                params={
+                    "input_token": user_token,
+                    "access_token": f"{settings.META_APP_ID}|{settings.META_APP_SECRET}",
+                },
+            ).json()
+    except ConnectorError as error:
+        logger.warning("Meta did not say when data access ends: %s", error)
+        return None
+    data = body.get("data") if isinstance(body, dict) else None
+    ends = data.get("data_access_expires_at") if isinstance(data, dict) else None
+    if isinstance(ends, bool) or not isinstance(ends, int) or ends <= 0:
+        return None
+    return dt.datetime.fromtimestamp(ends, tz=dt.UTC)
+
+
+def meta_assets(
+    user_token: str, *, expires_at: dt.datetime | None = None
+) -> list[ConnectableAsset]:
     """The Pages the user manages (with their Page token, which does not expire when it comes
-    from a long-lived user token) and the Instagram professional account linked to each."""
+    from a long-lived user token) and the Instagram professional account linked to each, their
+    access ending at `expires_at` (meta_data_access_expires_at)."""
     api = graph_api(user_token)
     assets: list[ConnectableAsset] = []
     with translated():
@@ -120,6 +158,7 @@ def meta_assets(user_token: str) -> list[ConnectableAsset]:
                 name=page.get("name") or str(page["id"]),
                 url=page.get("link") or f"https://www.facebook.com/{page['id']}",
                 credentials=credentials,
+                token_expires_at=expires_at,
             )
         )
         instagram = page.get("instagram_business_account") or {}
@@ -132,6 +171,7 @@ def meta_assets(user_token: str) -> list[ConnectableAsset]:
                     name=f"@{username}" if username else str(instagram["id"]),
                     url=f"https://www.instagram.com/{username}/" if username else "",
                     credentials=credentials,
+                    token_expires_at=expires_at,
                 )
             )
     return assets
@@ -169,7 +209,12 @@ def _pages(request_for, key: str) -> list[dict]:
 
 def google_assets(credentials_json: str, *, http=None) -> list[ConnectableAsset]:
     """Every location of every account the credentials manage, as "accounts/X/locations/Y" (the
-    v4 reviews and posts need the account). `http` replaces the authorised transport (tests)."""
+    v4 reviews and posts need the account). `http` replaces the authorised transport (tests).
+
+    Their token_expires_at stays None: the credentials live on a refresh token, which Google
+    does not expire by time (it stops working when the user revokes the access, or after six
+    months without use, which the daily fetch rules out); a revoked one comes out as reconnect
+    needed at the next call."""
     credentials = None if http is not None else credentials_from(credentials_json)
     management = build_service(
         "mybusinessaccountmanagement", "v1", credentials=credentials, http=http

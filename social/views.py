@@ -209,8 +209,11 @@ def account_disconnect(request: HttpRequest, pk: int) -> HttpResponse:
 _CONNECT_SESSION = "social-connect"
 
 
-def _redirect_uri(request: HttpRequest, name: str) -> str:
-    return request.build_absolute_uri(reverse(name))
+def _redirect_uri(name: str) -> str:
+    """The callback's address as registered with the platform: from SITE_URL, never from the
+    request's host, which a proxy in front of the site may rewrite (and the platform refuses a
+    redirect URI it does not know)."""
+    return f"{settings.SITE_URL}{reverse(name)}"
 
 
 @login_required
@@ -226,7 +229,7 @@ def connect_start(request: HttpRequest, restaurant_pk: int, provider: str) -> Ht
             messages.error(request, _("The Meta connection is not configured on this server."))
             return back
         url = oauth.meta_authorization_url(
-            redirect_uri=_redirect_uri(request, "social:connect_meta_callback"), state=state
+            redirect_uri=_redirect_uri("social:connect_meta_callback"), state=state
         )
         verifier = None
     else:
@@ -234,7 +237,7 @@ def connect_start(request: HttpRequest, restaurant_pk: int, provider: str) -> Ht
             messages.error(request, _("The Google connection is not configured on this server."))
             return back
         flow = oauth.google_flow(
-            redirect_uri=_redirect_uri(request, "social:connect_google_callback"), state=state
+            redirect_uri=_redirect_uri("social:connect_google_callback"), state=state
         )
         url, _state = flow.authorization_url(access_type="offline", prompt="consent")
         verifier = getattr(flow, "code_verifier", None)
@@ -277,12 +280,12 @@ def connect_callback(request: HttpRequest, provider: str) -> HttpResponse:
         if provider == "meta":
             token = oauth.meta_exchange_code(
                 code=request.GET["code"],
-                redirect_uri=_redirect_uri(request, "social:connect_meta_callback"),
+                redirect_uri=_redirect_uri("social:connect_meta_callback"),
             )
-            assets = oauth.meta_assets(token)
+            assets = oauth.meta_assets(token, expires_at=oauth.meta_data_access_expires_at(token))
         else:
             flow = oauth.google_flow(
-                redirect_uri=_redirect_uri(request, "social:connect_google_callback"),
+                redirect_uri=_redirect_uri("social:connect_google_callback"),
                 state=pending["state"],
             )
             if pending.get("verifier"):
