@@ -8,7 +8,7 @@ from django.utils import timezone
 from comadvisor.connectors import NeedsReconnect, RateLimited, RetryLater
 from social import services
 from social.enums import AccountState
-from social.models import MetricSnapshot
+from social.models import MetricSnapshot, SocialAccount
 from social.providers import MetricsResult, MetricValue, Provider
 from social.providers.demo import DemoProvider
 from tests.social.conftest import make_account
@@ -87,20 +87,44 @@ def test_a_refused_metric_does_not_lose_the_others(facebook, monkeypatch):
 def test_expired_token_flags_the_account_and_emails_once(
     facebook, monkeypatch, admin_user, community_manager, django_capture_on_commit_callbacks
 ):
-    use(monkeypatch, Scripted(facebook, error=NeedsReconnect("(#190) token expired")))
+    provider = Scripted(facebook, error=NeedsReconnect("(#190) token expired"))
+    use(monkeypatch, provider)
 
     with django_capture_on_commit_callbacks(execute=True):
         services.metrics_fetch(account=facebook, since=DAY, until=DAY)
+    # Ready again without a reconnection (an admin reset its state): the next fetch calls the
+    # platform, fails the same way, and must not e-mail a second time.
+    SocialAccount.objects.filter(pk=facebook.pk).update(state=AccountState.OK)
     facebook.refresh_from_db()
     with django_capture_on_commit_callbacks(execute=True):
-        services.reviews_fetch(account=facebook)
+        services.metrics_fetch(account=facebook, since=DAY, until=DAY)
 
     facebook.refresh_from_db()
+    assert provider.calls == 2
     assert facebook.state == AccountState.NEEDS_RECONNECT
     assert sorted(message.to[0] for message in mail.outbox) == sorted(
         [admin_user.email, community_manager.email]
     )
     assert "Le Bistro" in mail.outbox[0].subject + mail.outbox[0].body
+
+
+def test_two_workers_failing_on_the_same_account_email_once(
+    facebook, admin_user, community_manager, django_capture_on_commit_callbacks
+):
+    # Both loaded the account before either recorded its failure.
+    first = SocialAccount.objects.get(pk=facebook.pk)
+    second = SocialAccount.objects.get(pk=facebook.pk)
+    error = NeedsReconnect("(#190) token expired")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.account_record_failure(account=first, error=error)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.account_record_failure(account=second, error=error)
+
+    assert len(mail.outbox) == 2
+    assert sorted(message.to[0] for message in mail.outbox) == sorted(
+        [admin_user.email, community_manager.email]
+    )
 
 
 def test_an_account_waiting_for_reconnection_is_not_called(facebook, monkeypatch):
