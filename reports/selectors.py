@@ -61,7 +61,12 @@ def team_by_role(*, user: User) -> list[dict]:
     ).order_by("name")
     labels = dict(RoleName.choices)
     return [
-        {"code": group.name, "label": labels.get(group.name, group.name), "count": group.active}
+        {
+            "id": group.pk,
+            "code": group.name,
+            "label": labels.get(group.name, group.name),
+            "count": group.active,
+        }
         for group in groups
     ]
 
