@@ -252,7 +252,9 @@ def _oauth_flow(request: HttpRequest, state: str | None = None):
         }
     }
     flow = Flow.from_client_config(config, scopes=SCOPES, state=state)
-    flow.redirect_uri = request.build_absolute_uri(reverse("sales:calendar_callback"))
+    # The address registered with Google: the site's, whatever host the request came through
+    # (a proxy, an internal name).
+    flow.redirect_uri = settings.SITE_URL + reverse("sales:calendar_callback")
     return flow
 
 

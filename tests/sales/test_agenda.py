@@ -186,16 +186,19 @@ def test_connect_explains_when_google_is_not_configured(client, sales_agent, set
 def test_connect_sends_the_agent_to_google_consent(client, sales_agent, settings):
     settings.GOOGLE_OAUTH_CLIENT_ID = "client-id.apps.googleusercontent.com"
     settings.GOOGLE_OAUTH_CLIENT_SECRET = "secret"
+    settings.SITE_URL = "https://crm.comadvisor.example"
+    settings.ALLOWED_HOSTS = ["*"]
     client.force_login(sales_agent)
 
-    response = client.get("/agenda/google/connect/")
+    # Through an internal address: Google is given the site's registered one.
+    response = client.get("/agenda/google/connect/", HTTP_HOST="10.0.0.5:8000")
 
     url = urlparse(response["Location"])
     query = parse_qs(url.query)
     assert (url.netloc, url.path) == ("accounts.google.com", "/o/oauth2/auth")
     assert query["client_id"] == ["client-id.apps.googleusercontent.com"]
     assert query["access_type"] == ["offline"]
-    assert query["redirect_uri"] == ["http://testserver/agenda/google/callback/"]
+    assert query["redirect_uri"] == ["https://crm.comadvisor.example/agenda/google/callback/"]
     assert query["scope"] == ["https://www.googleapis.com/auth/calendar.events"]
     assert client.session["google_calendar_oauth"]["state"] == query["state"][0]
 
