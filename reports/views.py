@@ -296,12 +296,13 @@ def _sales_agent(user: User, today: date, sales_settings: SalesSettings, charts:
             (restaurant, (restaurant.revisit_date - today).days)
             for restaurant in sales_selectors.revisit_list(agent=user)
         ],
+        # Past the sales settings' bound (or never visited), a row's days stand out.
         "not_seen": [
-            (
-                restaurant,
-                (now - restaurant.last_visit_at).days if restaurant.last_visit_at else None,
+            (restaurant, days, days is None or days >= sales_settings.not_seen_days)
+            for restaurant, days in (
+                (r, (now - r.last_visit_at).days if r.last_visit_at else None)
+                for r in sales_selectors.not_seen_list(agent=user)
             )
-            for restaurant in sales_selectors.not_seen_list(agent=user)
         ],
         "today_visits_url": _url("sales:visit_list", agent=user.pk, day=today.isoformat()),
         "target": selectors.target_progress(

@@ -18,6 +18,7 @@ from sales.models import (
     Contract,
     Opportunity,
     Pack,
+    SalesSettings,
     SalesTarget,
     Visit,
     add_months,
@@ -632,3 +633,26 @@ def test_sales_agent_numbers_are_what_their_lists_show(client, sales_agent, worl
     assert list(visits.object_list) == sorted(
         response.context["today_visits"], key=lambda visit: visit.start, reverse=True
     )
+
+
+def test_not_seen_for_long_marks_the_rows_past_the_sales_settings_bound(client, sales_agent):
+    settings = SalesSettings.load()
+    settings.not_seen_days = 30
+    settings.save()
+    now = timezone.now()
+    for name, days in [("Jamais", None), ("Loin", 45), ("Juste", 30), ("Récent", 5)]:
+        RestaurantFactory(
+            name=name, sales_agent=sales_agent,
+            last_visit_at=None if days is None else now - dt.timedelta(days=days, hours=1),
+        )  # fmt: skip
+
+    response = home(client, sales_agent)
+
+    rows = [(r.name, days, overdue) for r, days, overdue in response.context["not_seen"]]
+    assert rows == [
+        ("Jamais", None, True),
+        ("Loin", 45, True),
+        ("Juste", 30, True),
+        ("Récent", 5, False),
+    ]
+    assert response.content.decode().count("data-overdue") == 3
