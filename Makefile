@@ -42,7 +42,7 @@ test: setup check
 
 # Regenerate the fr/en catalogues after changing user-visible strings (needs GNU gettext).
 messages: setup
-	$(PY) manage.py makemessages -l fr -l en --no-obsolete --no-location --ignore=.venv --ignore=node_modules --ignore=var --ignore=static
+	$(PY) manage.py makemessages -l fr -l en --no-obsolete --no-location --ignore=.venv --ignore=node_modules --ignore=var --ignore=static --ignore=tests
 	$(PY) scripts/fill_en_catalogue.py
 	$(PY) manage.py compilemessages --ignore=.venv --ignore=node_modules
 
