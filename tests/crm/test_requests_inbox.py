@@ -154,7 +154,7 @@ def test_inbox_filter_errors_name_the_filter_in_the_readers_language(client, acc
     response = client.get("/requests/", {"requested_by": "moi"})
 
     (error,) = response.context["filter_errors"]
-    assert error.startswith("Demandé par") and "“moi”" in error
+    assert error.startswith("Demandé par") and "« moi »" in error
 
 
 def test_inbox_pages_keep_the_filters(client, accountant, sales_agent):

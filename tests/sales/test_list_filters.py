@@ -122,7 +122,7 @@ def test_contract_list_filter_errors_name_the_filter_in_the_readers_language(
     response = client.get("/contracts/", {"signed_by": "x"})
 
     (error,) = response.context["filter_errors"]
-    assert error.startswith("Signé par") and "“x”" in error
+    assert error.startswith("Signé par") and "« x »" in error
 
 
 @pytest.mark.parametrize("count", [1, 25])

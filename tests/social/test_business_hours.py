@@ -19,9 +19,11 @@ NINE, SIX = dt.time(9), dt.time(18)
 
 def _errors(**fields) -> dict[str, list[str]]:
     config = SocialSettings(**fields)
-    with translation.override("en"), pytest.raises(ValidationError) as raised:
-        config.clean()
-    return raised.value.message_dict
+    with translation.override("en"):
+        with pytest.raises(ValidationError) as raised:
+            config.clean()
+        # The messages are lazy: read them while English is active.
+        return {field: [str(m) for m in found] for field, found in raised.value.message_dict.items()}
 
 
 @pytest.mark.parametrize(

@@ -53,9 +53,6 @@
     network.className = "badge " + (online ? "text-bg-success" : "text-bg-secondary");
     network.dataset.online = online ? "yes" : "no";
     network.textContent = FK.status.busy ? FK.t("Synchronising…") : online ? FK.t("Online") : FK.t("Offline");
-    // For whoever waits on a synchronisation (the browser tests among others).
-    document.body.dataset.syncState = FK.status.busy ? "busy" : "idle";
-    document.body.dataset.syncRuns = String(FK.status.runs);
 
     FK.$$("[data-online-only]").forEach((link) => link.classList.toggle("disabled", !online));
     const pending = await FK.db.outbox.count();
@@ -72,6 +69,10 @@
     FK.$("[data-refusals-text]").textContent = FK.tn("%(count)s change was refused by the server.", refused + rejected);
 
     renderFreshness();
+    // For whoever waits on a synchronisation (the browser tests among others): set last, once the
+    // outbox count and the refusals above show the synchronisation's outcome.
+    document.body.dataset.syncState = FK.status.busy ? "busy" : "idle";
+    document.body.dataset.syncRuns = String(FK.status.runs);
   }
   FK.renderStatus = renderStatus;
 
