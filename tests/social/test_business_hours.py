@@ -23,7 +23,9 @@ def _errors(**fields) -> dict[str, list[str]]:
         with pytest.raises(ValidationError) as raised:
             config.clean()
         # The messages are lazy: read them while English is active.
-        return {field: [str(m) for m in found] for field, found in raised.value.message_dict.items()}
+        return {
+            field: [str(m) for m in found] for field, found in raised.value.message_dict.items()
+        }
 
 
 @pytest.mark.parametrize(
