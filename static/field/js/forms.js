@@ -13,6 +13,16 @@
 
   function modal(id) { return window.bootstrap.Modal.getOrCreateInstance(document.getElementById(id)); }
 
+  // Bootstrap ignores hide() while a dialog is still opening (a quick save right after opening
+  // it): the dialog keeps its "show" class then, and is closed as soon as it has opened.
+  function closeModal(id) {
+    const element = document.getElementById(id);
+    modal(id).hide();
+    if (element.classList.contains("show")) {
+      element.addEventListener("shown.bs.modal", () => modal(id).hide(), { once: true });
+    }
+  }
+
   function showErrors(form, errors) {
     FK.$$(".is-invalid", form).forEach((input) => input.classList.remove("is-invalid"));
     FK.$$("[data-error-for]", form).forEach((box) => { box.textContent = ""; box.classList.remove("d-block"); });
@@ -176,7 +186,7 @@
     };
     const action = restaurant.kind === "client" ? "visit" : "prospect-visit";
     if (!(await record(form, action, FK.entityOf(restaurant), payload))) { return; }
-    modal("field-visit-dialog").hide();
+    closeModal("field-visit-dialog");
   }
 
   // --- Modification request --------------------------------------------------------------------
@@ -219,7 +229,7 @@
     if (!showErrors(form, errors)) { return; }
     const request = { changes: changes, comment: form.elements.comment.value.trim() };
     if (!(await record(form, "change-request", FK.entityOf(restaurant), request))) { return; }
-    modal("field-change-dialog").hide();
+    closeModal("field-change-dialog");
   }
 
   // --- Prospect form -------------------------------------------------------------------------
