@@ -482,6 +482,40 @@ def test_generating_and_sending_all_due_reports_shows_its_progress(
     assert len(mail.outbox) == 1
 
 
+def test_a_batch_under_way_shows_its_share_and_keeps_polling(
+    client, figures_data, month, community_manager
+):
+    services.month_drafts_create(month=month)
+    for name in ("Au Port", "Chez Zoé"):
+        MonthlyReport.objects.create(
+            restaurant=RestaurantFactory(
+                name=name, client=True, community_manager=community_manager
+            ),
+            month=month, deadline=month, recipients="a@example.com",
+        )  # fmt: skip
+    batch = services.batch_start(user=community_manager)  # its task is not run
+    # The task handles one report after the other and recounts after each: stop after one.
+    item = batch.items.get(report__restaurant=figures_data)
+    services._batch_item_run(batch, item)
+    services._batch_count(batch)
+    client.force_login(community_manager)
+
+    page = client.get(reverse("monthly_batch", args=[batch.pk]), headers={"HX-Request": "true"})
+
+    batch.refresh_from_db()
+    assert (batch.total, batch.done, batch.failed, batch.percent) == (3, 1, 0, 33)
+    assert batch.finished_at is None and len(mail.outbox) == 1
+    body = page.content.decode()
+    assert page.status_code == 200 and 'value="33"' in body
+    assert f'hx-get="{reverse("monthly_batch", args=[batch.pk])}"' in body
+    with translation.override("fr"):
+        expected = gettext("%(done)s sent, %(failed)s failed, of %(total)s.") % {
+            "done": 1, "failed": 0, "total": 3,
+        }  # fmt: skip
+        finished = gettext("Finished.")
+    assert expected in body and finished not in body
+
+
 def test_reports_due_and_sent_on_time_for_the_dashboards(community_manager, month):
     from reports.monthly_selectors import reports_due, reports_on_time
 
