@@ -410,14 +410,35 @@ def test_a_sent_report_never_changes_regenerating_makes_a_new_version(
 # --- Pages -----------------------------------------------------------------------------------------
 
 
-def test_another_community_managers_report_answers_404(client, bistro, month):
+def test_another_community_managers_report_answers_404(
+    client, figures_data, month, community_manager
+):
     [report] = services.month_drafts_create(month=month)
+    services.report_save(
+        report=report, by=community_manager, comments="<p>Mien</p>",
+        recipients="paul@bistro.example",
+    )  # fmt: skip
+    report = services.report_generate(report=report, by=community_manager)
+    batch = services.batch_start(user=community_manager)  # its task is not run
+    pages = ("monthly_detail", "monthly_preview", "monthly_pdf")
+    client.force_login(community_manager)
+    for name in pages:
+        assert client.get(reverse(name, args=[report.pk])).status_code == 200, name
+    assert client.get(reverse("monthly_batch", args=[batch.pk])).status_code == 200
     other = UserFactory(username="other_cm", roles=["community_manager"])
     client.force_login(other)
 
-    for name in ("monthly_detail", "monthly_preview", "monthly_pdf"):
+    for name in pages:
         assert client.get(reverse(name, args=[report.pk])).status_code == 404, name
+    url = reverse("monthly_detail", args=[report.pk])
+    for action in ("save", "generate", "send"):
+        data = {"comments": "<p>Autre</p>", "recipients": "x@example.com", "action": action}
+        assert client.post(url, data).status_code == 404, action
+    assert client.get(reverse("monthly_batch", args=[batch.pk])).status_code == 404
     assert list(client.get(reverse("monthly_list")).context["page"]) == []
+    report.refresh_from_db()
+    assert (report.comments, report.recipients) == ("<p>Mien</p>", "paul@bistro.example")
+    assert report.status == ReportStatus.GENERATED and mail.outbox == []
 
 
 def test_editor_writes_comments_generates_and_sends(client, figures_data, month, community_manager):
