@@ -594,6 +594,36 @@ def test_dashboards_show_reports_due_and_sent_on_time(
     assert f"month={month:%Y-%m}" in overview.context["direction"]["reports_url"]
 
 
+def test_sending_a_report_refreshes_the_cached_reports_sent_on_time(
+    client, figures_data, month, community_manager, direction
+):
+    from django.core.cache import cache
+
+    from reports import dashboard_cache
+    from reports.dashboard_cache import FigureCache
+
+    dashboard_cache.bump_all()
+    [report] = services.month_drafts_create(month=month)
+    MonthlyReport.objects.filter(pk=report.pk).update(deadline=timezone.localdate())
+    report = services.report_generate(report=report, by=community_manager)
+    client.force_login(direction)
+
+    def on_time():
+        figure = client.get(reverse("dashboard")).context["direction"]["reports_on_time"]
+        return (figure.total, figure.sent, figure.on_time)
+
+    assert on_time() == (1, 0, 0)
+    # Warm: the page stored it, and serves it stored while nothing changes.
+    stored = cache.get(FigureCache(scope="all").key("reports_on_time"))
+    assert (stored["value"].total, stored["value"].on_time) == (1, 0)
+    assert on_time() == (1, 0, 0)
+
+    # Sending writes with an UPDATE (no post_save): report_send replaces the topic's token.
+    services.report_send(report=report, by=community_manager)
+
+    assert on_time() == (1, 1, 1)
+
+
 # --- Lifecycle: sent for good, claims, batches that end, stale PDFs ---------------------------------
 
 
