@@ -52,4 +52,14 @@ class ErrorCode(models.TextChoices):
         _("The platform refused some metrics; the others were stored."),
     )
     INTERRUPTED = "interrupted", _("The publication was interrupted; it is tried again.")
+    INTERRUPTED_LAST = (
+        "interrupted_last",
+        _("The publication was interrupted at its last attempt: use Retry to try again."),
+    )
+    # Anything a connector raised that is none of the four outcomes (an answer it misread, a
+    # bug): recorded as a permanent error, the traceback in the log.
+    UNEXPECTED = (
+        "unexpected",
+        _("The desk could not handle the platform's answer; the error is logged for the team."),
+    )
     DISCONNECTED = "disconnected", _("Disconnected: reconnect the account to fetch again.")

@@ -55,8 +55,30 @@ def social_settings() -> SocialSettings:
 # --- Account health ----------------------------------------------------------------------------
 
 
+class UnexpectedFailure(Permanent):
+    """A connector raised something that is none of the four outcomes (a KeyError reading an
+    answer, a bug): a permanent error whose detail is the exception's type and words, the
+    traceback going to the log. Without it such a failure would escape the records: a
+    publication left "publishing" forever, a fetch failing without a trace on the account."""
+
+    @classmethod
+    def of(cls, error: Exception, *, doing: str, account_id: int) -> "UnexpectedFailure":
+        """Log `error` (call it inside the except block, where the traceback is) and wrap it."""
+        logger.exception("%s of social account %s failed unexpectedly", doing, account_id)
+        return cls(f"{type(error).__name__}: {error}"[:500])
+
+
+def as_outcome(error: Exception, *, doing: str, account_id: int) -> ConnectorError:
+    """A provider's failure as one of the four outcomes, an unexpected one logged and wrapped."""
+    if isinstance(error, ConnectorError):
+        return error
+    return UnexpectedFailure.of(error, doing=doing, account_id=account_id)
+
+
 def error_code_of(error: ConnectorError) -> str:
     """The outcome's code (social.enums.ErrorCode), shown translated; str(error) is the detail."""
+    if isinstance(error, UnexpectedFailure):
+        return ErrorCode.UNEXPECTED
     if isinstance(error, BudgetExhausted):
         return ErrorCode.BUDGET
     if isinstance(error, RateLimited):
@@ -219,7 +241,8 @@ def metrics_fetch(
         raise ValidationError(_("The period starts after it ends."))
     try:
         result = provider_for(account).fetch_metrics(since, until)
-    except ConnectorError as error:
+    except Exception as error:  # every failure ends as one of the four outcomes, recorded
+        error = as_outcome(error, doing="metrics fetch", account_id=account.pk)
         account_record_failure(account=account, error=error)
         if isinstance(error, RetryLater):
             raise
@@ -368,7 +391,8 @@ def reviews_fetch(*, account: SocialAccount, full: bool = False) -> ReviewsOutco
     try:
         provider = provider_for(account)
         remote = provider.fetch_reviews(None if full else _reviews_since(account, provider))
-    except ConnectorError as error:
+    except Exception as error:  # every failure ends as one of the four outcomes, recorded
+        error = as_outcome(error, doing="reviews fetch", account_id=account.pk)
         account_record_failure(account=account, error=error)
         if isinstance(error, RetryLater):
             raise
@@ -569,9 +593,12 @@ def review_reply(*, review: Review, by: User, text: str) -> Review:
         # Sent from the page: it waits briefly for its turn in the call budgets, if at all.
         with quotas.waiting_at_most(quotas.SHORT_WAIT):
             provider.reply(review.external_id, text)
-    except ConnectorError as error:
-        account_record_failure(account=account, error=error)
-        raise
+    except Exception as error:  # every failure ends as one of the four outcomes, recorded
+        outcome = as_outcome(error, doing="reply", account_id=account.pk)
+        account_record_failure(account=account, error=outcome)
+        if outcome is error:
+            raise
+        raise outcome from error
     now = timezone.now()
     with transaction.atomic():
         review.reply_text = text
@@ -800,10 +827,27 @@ def publication_retry(*, publication: Publication, by: User) -> Publication:
 
 
 def publications_release_stuck(*, now: dt.datetime | None = None) -> int:
+    """Publications claimed more than STUCK_AFTER ago (the worker was killed) go back to the
+    queue, with the provider state they left; one interrupted at its last attempt fails instead
+    (with its Retry button), or it would be claimed and released for ever."""
     now = now or timezone.now()
-    return Publication.objects.filter(
+    stuck = Publication.objects.filter(
         state=PublicationState.PUBLISHING, claimed_at__lt=now - STUCK_AFTER
-    ).update(state=PublicationState.SCHEDULED, last_error_code=ErrorCode.INTERRUPTED, last_error="")
+    )
+    last = stuck.filter(attempts__gte=MAX_ATTEMPTS)
+    post_ids = set(last.values_list("post_id", flat=True))
+    failed = last.update(
+        state=PublicationState.FAILED,
+        next_attempt_at=None,
+        last_error_code=ErrorCode.INTERRUPTED_LAST,
+        last_error="",
+    )
+    released = stuck.update(
+        state=PublicationState.SCHEDULED, last_error_code=ErrorCode.INTERRUPTED, last_error=""
+    )
+    for post in Post.objects.filter(pk__in=post_ids):
+        _post_settle(post)
+    return failed + released
 
 
 def publications_due(*, now: dt.datetime | None = None, limit: int = 1000) -> list[int]:
@@ -857,8 +901,9 @@ def publication_publish(*, publication_id: int, provider=None) -> str:
         result = provider.publish(
             content, state=dict(publication.provider_state), checkpoint=checkpoint
         )
-    except ConnectorError as error:
-        return _publication_failed(publication, error)
+    except Exception as error:  # every failure ends as one of the four outcomes, recorded
+        outcome = as_outcome(error, doing="publishing", account_id=publication.account_id)
+        return _publication_failed(publication, outcome)
     Publication.objects.filter(pk=publication_id).update(
         state=PublicationState.PUBLISHED,
         external_id=result.external_id[:200],
@@ -873,7 +918,12 @@ def publication_publish(*, publication_id: int, provider=None) -> str:
 
 
 def _publication_failed(publication: Publication, error: ConnectorError) -> str:
-    account_record_failure(account=publication.account, error=error)
+    """Record a failed attempt on the publication: retried with backoff when it can be, failed
+    (with its Retry button) otherwise. Only what concerns the account (its token, permissions,
+    rate limits, the platform being down) is recorded on it too: an unexpected failure while
+    publishing is this post's problem, and must not show a working account in error."""
+    if not isinstance(error, UnexpectedFailure):
+        account_record_failure(account=publication.account, error=error)
     now = timezone.now()
     fields: dict = {"last_error_code": error_code_of(error), "last_error": str(error)[:500]}
     retryable = isinstance(error, RetryLater | RateLimited)
