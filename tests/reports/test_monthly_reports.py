@@ -202,6 +202,61 @@ def test_indicators_match_the_hand_computed_figures(figures_data, month):
     assert figures["history"]["series"]["followers"][0] == 90
 
 
+def test_interactions_and_posts_match_the_hand_computed_figures(
+    figures_data, month, community_manager
+):
+    from social.enums import PostStatus, PublicationState
+    from social.models import Post, Publication, SocialAccount
+
+    facebook = SocialAccount.objects.get(restaurant=figures_data, network="facebook")
+    google = SocialAccount.objects.get(restaurant=figures_data, network="google")
+    previous, last_year = add_months(month, -1), add_months(month, -12)
+    MetricSnapshot.objects.bulk_create(
+        MetricSnapshot(account=facebook, metric="interactions", day=day, value=value)
+        for day, value in (
+            (month + dt.timedelta(days=1), 12),
+            (month + dt.timedelta(days=9), 8),
+            (previous + dt.timedelta(days=2), 16),
+            (last_year + dt.timedelta(days=6), 10),
+            (add_months(month, -2) + dt.timedelta(days=6), 99),  # none of the three months
+        )
+    )
+
+    def post(day, *accounts, state=PublicationState.PUBLISHED):
+        at = timezone.make_aware(dt.datetime.combine(day, dt.time(12)))
+        made = Post.objects.create(
+            restaurant=figures_data, text="Plat du jour", status=PostStatus.DONE,
+            scheduled_at=at, created_by=community_manager,
+        )  # fmt: skip
+        for account in accounts:
+            Publication.objects.create(
+                post=made, account=account, state=state, due_at=at,
+                published_at=at if state == PublicationState.PUBLISHED else None,
+            )  # fmt: skip
+
+    # The month: one post on two accounts and one on one (3 publications), one that failed.
+    post(month + dt.timedelta(days=3), facebook, google)
+    post(month + dt.timedelta(days=12), facebook)
+    post(month + dt.timedelta(days=14), google, state=PublicationState.FAILED)
+    post(previous + dt.timedelta(days=20), facebook)
+    post(last_year + dt.timedelta(days=1), facebook, google)
+
+    figures = indicators.compute(restaurant=figures_data, month=month, language="fr")
+
+    interactions = next(row for row in figures["metrics"] if row["key"] == "interactions")
+    # 12 + 8 = 20 against 16 (+25 %) and 10 a year ago (+100 %).
+    assert (interactions["value"], interactions["previous"], interactions["last_year"]) == (
+        20, 16, 10,
+    )  # fmt: skip
+    assert (interactions["mom"], interactions["yoy"]) == (25.0, 100.0)
+    assert interactions["label"] == "Interactions"
+    assert [row["key"] for row in figures["metrics"]][3] == "interactions"
+    # Posts published count each account a post went out on; a failed one does not count.
+    assert figures["posts"] == {"value": 3, "previous": 1, "last_year": 2}
+    assert figures["history"]["series"]["interactions"][0] == 10
+    assert figures["history"]["series"]["interactions"][-3:] == [99, 16, 20]
+
+
 # --- Generating ------------------------------------------------------------------------------------
 
 
