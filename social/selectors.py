@@ -173,6 +173,12 @@ def _month_key(value) -> dt.date:
     return timezone.localtime(value).date() if isinstance(value, dt.datetime) else value
 
 
+def _month_in(value, zone: ZoneInfo) -> dt.date:
+    """The first day of a month TruncMonth(..., tzinfo=zone) gave: an aware datetime (in UTC
+    from PostgreSQL), read in `zone`, or a date."""
+    return value.astimezone(zone).date() if isinstance(value, dt.datetime) else value
+
+
 def _daily_totals(restaurant: Restaurant, start: dt.date, end: dt.date):
     """One query: per metric and day, the sum over the restaurant's accounts."""
     return (
@@ -266,7 +272,7 @@ class Evolution:
 
 def restaurant_evolution(*, restaurant: Restaurant, month: dt.date) -> list[Evolution]:
     """Each metric for `month`, the month before and the same month a year earlier (one query
-    for the metrics, one for the reviews)."""
+    for the metrics, one for the reviews, one for the posts published)."""
     month = first_of_month(month)
     months = [add_months(month, -12), add_months(month, -1), month]
     ranges = Q()
@@ -302,6 +308,17 @@ def restaurant_evolution(*, restaurant: Restaurant, month: dt.date) -> list[Evol
             value = by_month.get(start, {}).get(key)
             values.append(round(value, 2) if isinstance(value, float) else value)
         evolutions.append(Evolution(f"reviews_{key}", str(label), *values))
+    # The desk's own record: a month without a published post is a known 0, not a gap.
+    posts = posts_published_by_month(
+        restaurant=restaurant, start=months[0], end=add_months(month, 1) - dt.timedelta(days=1)
+    )
+    evolutions.append(
+        Evolution(
+            "posts_published",
+            str(_("Posts published")),
+            *(posts.get(start, 0) for start in (month, months[1], months[0])),
+        )
+    )
     return evolutions
 
 
@@ -741,19 +758,27 @@ def restaurant_roi(*, restaurant: Restaurant, month: dt.date) -> Roi:
     )
 
 
-def posts_published_by_month(*, restaurant: Restaurant, start: dt.date, end: dt.date) -> dict:
+def posts_published_by_month(
+    *, restaurant: Restaurant, start: dt.date, end: dt.date
+) -> dict[dt.date, int]:
+    """Publications published from day `start` to day `end`, counted per month (its first day),
+    days and months in the restaurant's time zone, as its posts are scheduled (one query)."""
+    zone = ZoneInfo(restaurant.time_zone)
     rows = (
         Publication.objects.filter(
             post__restaurant=restaurant,
             state=PublicationState.PUBLISHED,
-            published_at__date__gte=start,
-            published_at__date__lte=end,
+            published_at__gte=dt.datetime.combine(start, dt.time(), tzinfo=zone),
+            published_at__lt=dt.datetime.combine(
+                end + dt.timedelta(days=1), dt.time(), tzinfo=zone
+            ),
         )
-        .annotate(month=TruncMonth("published_at"))
+        .annotate(month=TruncMonth("published_at", tzinfo=zone))
         .values("month")
         .annotate(count=Count("pk"))
+        .order_by()
     )
-    return {_month_key(row["month"]): row["count"] for row in rows}
+    return {_month_in(row["month"], zone): row["count"] for row in rows}
 
 
 # --- Community manager's day ---------------------------------------------------------------------

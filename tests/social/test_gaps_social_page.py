@@ -1,17 +1,20 @@
 """The restaurant's social page: the ROI follows the coefficients the admin sets (docs/roi.md),
 and the evolution compares the month with the same month a year earlier as well as with the
-month before."""
+month before, posts published included."""
 
 import datetime as dt
 import re
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.models import User
 from sales.models import add_months
-from social.models import MetricSnapshot, SocialSettings
+from social.models import MetricSnapshot, Post, Publication, SocialSettings
+from tests.social.conftest import make_account
 
 
 @pytest.fixture
@@ -155,3 +158,72 @@ def test_without_figures_a_year_earlier_the_change_is_a_dash(
     assert _row(response.content.decode(), "bookings")[1:] == [
         "20", "10", "+100,0 %", "—", "—",
     ]  # fmt: skip
+
+
+def _published(restaurant, account, at: dt.datetime, *, state="published") -> Publication:
+    post = Post.objects.create(
+        restaurant=restaurant, text=f"post {Post.objects.count()}", status="done", scheduled_at=at,
+        time_zone=restaurant.time_zone, created_by=User.objects.first(),
+    )  # fmt: skip
+    return Publication.objects.create(
+        post=post, account=account, state=state, due_at=at,
+        published_at=at if state == "published" else None,
+    )  # fmt: skip
+
+
+def _at(day: dt.date, hour: int, minute: int, zone: str) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(hour, minute), tzinfo=ZoneInfo(zone))
+
+
+def test_evolution_counts_the_posts_published_each_month(
+    client, community_manager, bistro, facebook, google, other_restaurant, last_month
+):
+    paris = bistro.time_zone
+    year_before = add_months(last_month, -12)
+    # The month compared: two, one of them just after midnight on its first day in Paris (still
+    # the month before in UTC).
+    _published(bistro, facebook, _at(last_month, 0, 30, paris))
+    _published(bistro, google, _at(last_month + dt.timedelta(days=9), 18, 0, paris))
+    # Not counted: a failed one, and another restaurant's.
+    _published(
+        bistro, facebook, _at(last_month + dt.timedelta(days=3), 12, 0, paris), state="failed"
+    )
+    _published(other_restaurant, make_account(other_restaurant), _at(last_month, 12, 0, paris))
+    # The month before: one, on its last evening.
+    _published(bistro, facebook, _at(last_month - dt.timedelta(days=1), 23, 30, paris))
+    # A year earlier: three.
+    for day in (1, 5, 20):
+        _published(bistro, facebook, _at(year_before + dt.timedelta(days=day), 9, 0, paris))
+    # Outside the three months compared: counted nowhere.
+    _published(bistro, facebook, _at(add_months(last_month, -6), 9, 0, paris))
+    client.force_login(community_manager)
+
+    response = _page(client, bistro, last_month)
+
+    posts = next(row for row in response.context["evolution"] if row.metric == "posts_published")
+    assert (posts.label, posts.value, posts.previous, posts.last_year) == (
+        "Publications diffusées", 2, 1, 3,
+    )  # fmt: skip
+    # 2 against 1: +100 %; 2 against 3: -33.3 %.
+    assert (posts.month_over_month, posts.year_over_year) == (100.0, -33.3)
+    assert _row(response.content.decode(), "posts_published") == [
+        "Publications diffusées", "2", "1", "+100,0 %", "3", "-33,3 %",
+    ]  # fmt: skip
+
+
+def test_posts_published_count_by_the_restaurants_months(
+    client, community_manager, bistro, facebook, last_month
+):
+    bistro.time_zone = "America/Martinique"
+    bistro.save(update_fields=["time_zone"])
+    # 22:00 on the month before's last day in Martinique is the month compared in Paris and UTC.
+    _published(bistro, facebook, _at(last_month - dt.timedelta(days=1), 22, 0, bistro.time_zone))
+    _published(bistro, facebook, _at(last_month + dt.timedelta(days=2), 10, 0, bistro.time_zone))
+    client.force_login(community_manager)
+
+    response = _page(client, bistro, last_month)
+
+    posts = next(row for row in response.context["evolution"] if row.metric == "posts_published")
+    assert (posts.value, posts.previous, posts.last_year) == (1, 1, 0)
+    assert (posts.month_over_month, posts.year_over_year) == (0.0, None)
+    assert _row(response.content.decode(), "posts_published")[1:] == ["1", "1", "0 %", "0", "—"]
