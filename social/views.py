@@ -47,26 +47,36 @@ def restaurant_section(request: HttpRequest, restaurant_pk: int) -> HttpResponse
     )
 
 
-def _period(request: HttpRequest) -> tuple[str, selectors.Period]:
+def _period(request: HttpRequest) -> tuple[str, selectors.Period, str]:
+    """The period chosen (a preset, or the months from `from` to `to`), up to yesterday, the
+    last day with figures; and why a custom period was refused ("" when it was not), the last
+    90 days being shown instead."""
     end = timezone.localdate() - dt.timedelta(days=1)
     key = request.GET.get("period", "90d")
+    error = ""
     if key == "custom":
-        start = parse_month(request.GET.get("from"), add_months(this_month(), -11))
-        last = parse_month(request.GET.get("to"), this_month())
-        end = min(add_months(last, 1) - dt.timedelta(days=1), end)
-        if start <= end:
-            return key, selectors.Period(start, end)
+        start = parse_month(request.GET.get("from"), None)
+        last = parse_month(request.GET.get("to"), None)
+        if start is None or last is None:
+            error = _("Choose the first and the last month of the period.")
+        elif start > last:
+            error = _("The period starts after it ends.")
+        elif start > end:
+            error = _("The figures stop yesterday: choose a period that starts before today.")
+        else:
+            end = min(add_months(last, 1) - dt.timedelta(days=1), end)
+            return key, selectors.Period(start, end), ""
         key = "90d"
     if key not in PERIODS:
         key = "90d"
-    return key, selectors.Period(end - dt.timedelta(days=PERIODS[key] - 1), end)
+    return key, selectors.Period(end - dt.timedelta(days=PERIODS[key] - 1), end), error
 
 
 @login_required
 @permission_required("social.view_socialaccount", raise_exception=True)
 def restaurant_social(request: HttpRequest, restaurant_pk: int) -> HttpResponse:
     restaurant = crm_selectors.restaurant_get(user=request.user, pk=restaurant_pk)
-    period_key, period = _period(request)
+    period_key, period, period_error = _period(request)
     month = parse_month(request.GET.get("month"), add_months(this_month(), -1))
     accounts = selectors.restaurant_accounts(restaurant=restaurant)
     charts = selectors.restaurant_charts(restaurant=restaurant, period=period)
@@ -95,6 +105,7 @@ def restaurant_social(request: HttpRequest, restaurant_pk: int) -> HttpResponse:
             "any_demo": any(account.demo for account in accounts),
             "period_key": period_key,
             "period": period,
+            "period_error": period_error,
             "periods": [
                 ("30d", _("30 days")),
                 ("90d", _("90 days")),
