@@ -9,8 +9,9 @@ import pytest
 # assertions on the database) are still plain synchronous code.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 # The service worker's own requests follow the context's network settings (offline included)
-# only with this switch on; the field kit's offline tests depend on it.
-os.environ.setdefault("PW_EXPERIMENTAL_SERVICE_WORKER_NETWORK_EVENTS", "1")
+# unless this switch is set (Playwright 1.65; the experimental switch that turned them on before
+# is gone). The field kit's offline tests depend on it; the probe tests fail without it.
+os.environ.pop("PLAYWRIGHT_DISABLE_SERVICE_WORKER_NETWORK", None)
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [

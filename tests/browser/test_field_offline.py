@@ -35,6 +35,8 @@ class Kit:
         self.page = None
         self.errors: list[str] = []
         self.expected_errors: list[str] = []
+        # What the cold start's route refused (see open), in order: (URL, by the service worker).
+        self.refused: list[tuple[str, bool]] = []
 
     def open(self, *, offline: bool = False, clock=None):
         self.context = self.browser_type.launch_persistent_context(
@@ -49,7 +51,14 @@ class Kit:
             accept_downloads=True,
         )
         if offline:
-            self.set_offline(True)
+            # A service worker started under the offline emulation keeps it only for its first
+            # request (measured with Chromium 156 and Playwright 1.65: the shell's fetch fails,
+            # later fetches reach the server), so a profile opened offline also has the
+            # server's URLs refused by a route (a route sees a request before the offline mode
+            # does), each refusal recorded. `reapply_offline` then gives the running worker the
+            # offline mode and removes the route; the probe tests check the worker follows it.
+            self.context.route(f"{self.base_url}/**", self._refuse)
+            self.context.set_offline(True)
         self.context.set_default_timeout(15_000)
         self.page = self.context.pages[0] if self.context.pages else self.context.new_page()
         if clock is not None:
@@ -77,17 +86,25 @@ class Kit:
         ]
 
     def set_offline(self, offline: bool) -> None:
-        """Cut the network as a device loses it: the browser's offline mode, and every request
-        to the server refused, the service worker's own included (Chromium's offline emulation
-        does not reliably reach a worker started after it; the probe test checks the result)."""
+        """Cut or give back the network as a device loses it: the browser context's offline
+        mode alone, which the page and its running service worker follow (the probe test checks
+        that the worker's own fetch fails). Back online, the cold start's refusals end too."""
         self.context.set_offline(offline)
-        if offline:
-            self.context.route(f"{self.base_url}/**", self._disconnected)
-        else:
-            self.context.unroute(f"{self.base_url}/**", self._disconnected)
+        if not offline:
+            self.context.unroute(f"{self.base_url}/**", self._refuse)
 
-    @staticmethod
-    def _disconnected(route) -> None:
+    def reapply_offline(self) -> None:
+        """Give the worker now running the offline mode (see open), which then holds alone: the
+        route goes. Briefly online meanwhile, while the route still refuses everything: the page
+        answers with a synchronisation that fails silently."""
+        runs = self.runs()
+        self.context.set_offline(False)
+        self.synced(runs)  # the "online" event's run
+        self.context.set_offline(True)
+        self.context.unroute(f"{self.base_url}/**", self._refuse)
+
+    def _refuse(self, route) -> None:
+        self.refused.append((route.request.url, route.request.service_worker is not None))
         route.abort("internetdisconnected")
 
     # The page's state, read through attributes (the CSP forbids wait_for_function's eval).
@@ -247,14 +264,31 @@ def test_the_kit_opens_offline_from_a_closed_profile_with_its_data(kit, world):
     kit.close()
 
     page = kit.open(offline=True)
+    failed = []
+    kit.context.on(
+        "requestfailed",
+        lambda request: failed.append((request.url, bool(request.service_worker), request.failure)),
+    )
     page.goto("/field/")
     kit.ready()
 
     assert page.evaluate("navigator.onLine") is False
     assert page.evaluate("Boolean(navigator.serviceWorker.controller)") is True
-    # The profile opened offline really is: the worker's own fetch cannot reach the server, so
-    # what shows below came from its cache and the local data.
-    assert page.evaluate("FieldKit.probe('/health/')")["ok"] is False
+    # The worker asked the network for the shell first and could not reach it: what shows below
+    # came from its cache and the local data.
+    shell = (f"{kit.base_url}/field/", True, "net::ERR_INTERNET_DISCONNECTED")
+    assert shell in failed
+    assert (shell[0], True) not in kit.refused  # the offline mode cut it, not the route
+    # From now on the offline mode alone keeps the running worker off the network.
+    kit.reapply_offline()
+    refused = len(kit.refused)
+    with kit.context.expect_event(
+        "requestfailed", lambda request: request.url == f"{kit.base_url}/health/"
+    ) as probe_failed:
+        assert page.evaluate("FieldKit.probe('/health/')")["ok"] is False
+    assert probe_failed.value.failure == "net::ERR_INTERNET_DISCONNECTED"
+    assert probe_failed.value.service_worker is not None
+    assert len(kit.refused) == refused
     assert page.locator("[data-testid=network-state]").inner_text() == "Offline"
     rows = page.locator("[data-testid=to-revisit] tbody tr")
     assert rows.count() == 3
@@ -268,13 +302,21 @@ def test_the_kit_opens_offline_from_a_closed_profile_with_its_data(kit, world):
 
 def test_the_service_workers_own_fetch_fails_when_the_browser_is_offline(kit, world):
     page = open_kit(kit, world["agent"])
+    [worker] = kit.context.service_workers
     assert page.evaluate("FieldKit.probe('/health/')")["ok"] is True
 
-    kit.set_offline(True)
-    probe = page.evaluate("FieldKit.probe('/health/')")
+    kit.set_offline(True)  # the context's offline mode alone: no route refuses anything
+    with kit.context.expect_event(
+        "requestfailed", lambda request: request.url == f"{kit.base_url}/health/"
+    ) as failed:
+        probe = page.evaluate("FieldKit.probe('/health/')")
+        # Otherwise the offline tests would pass on a browser whose worker reached the server.
+        assert probe["ok"] is False, probe
 
-    # Otherwise the offline tests would pass on a browser whose worker still reached the server.
-    assert probe["ok"] is False, probe
+    assert failed.value.service_worker == worker  # the running worker's own request
+    assert failed.value.failure == "net::ERR_INTERNET_DISCONNECTED"  # cut by the offline mode
+    assert kit.context.service_workers == [worker]
+    assert kit.refused == []
 
 
 def test_a_visit_recorded_offline_survives_a_reload_and_is_sent_when_back_online(kit, world):
