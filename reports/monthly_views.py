@@ -8,7 +8,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import F, OuterRef, Subquery
+from django.db.models import Case, F, OuterRef, Subquery, Value, When
 from django.db.models.functions import TruncDate
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -20,7 +20,13 @@ from django.views.decorators.http import require_POST
 from crm.views import form_errors
 from reports import document, indicators, services
 from reports.document import document_context
-from reports.models import MonthlyReport, ReportBatch, ReportRecipients, ReportStatus
+from reports.models import (
+    BatchOutcome,
+    MonthlyReport,
+    ReportBatch,
+    ReportRecipients,
+    ReportStatus,
+)
 from sales.models import parse_month
 
 PAGE_SIZE = 50
@@ -259,12 +265,19 @@ def monthly_batch_start(request: HttpRequest) -> HttpResponse:
 @permission_required("reports.manage_monthlyreport", raise_exception=True)
 def monthly_batch(request: HttpRequest, pk: int) -> HttpResponse:
     batch = get_object_or_404(ReportBatch, pk=pk, user=request.user)
-    items = (
-        batch.items.select_related("report__restaurant").order_by("report__restaurant__name")
-        if batch.is_over
-        else None
-    )
+    page = None
+    if batch.is_over:
+        # A community manager may have many reports due: the outcomes come by pages, the
+        # failed ones first (what needs a look), then by restaurant.
+        items = (
+            batch.items.select_related("report__restaurant")
+            .annotate(
+                failed_first=Case(When(outcome=BatchOutcome.FAILED, then=Value(0)), default=1)
+            )
+            .order_by("failed_first", "report__restaurant__name", "pk")
+        )
+        page = Paginator(items, PAGE_SIZE).get_page(request.GET.get("page"))
     template = (
         "reports/monthly/batch_progress.html" if request.htmx else "reports/monthly/batch.html"
     )
-    return render(request, template, {"batch": batch, "items": items})
+    return render(request, template, {"batch": batch, "page": page})

@@ -15,12 +15,22 @@ from django.urls import reverse
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext
 
+from comadvisor.models import SiteSettings
 from crm.models import Activity, Contact, ContactLink
 from reports import indicators, services
-from reports.models import MonthlyReport, ReportBatch, ReportError, ReportStatus
+from reports.models import MonthlyReport, ReportBatch, ReportBatchItem, ReportError, ReportStatus
 from sales import services as sales_services
 from sales.models import Pack, add_months, first_of_month
-from social.models import MetricSnapshot, Review, ReviewTask, TaskState
+from social.enums import PostStatus, PublicationState
+from social.models import (
+    MetricSnapshot,
+    Post,
+    Publication,
+    Review,
+    ReviewTask,
+    SocialAccount,
+    TaskState,
+)
 from tests.factories import RestaurantFactory, UserFactory
 from tests.social.conftest import make_account, make_bistro
 
@@ -205,9 +215,6 @@ def test_indicators_match_the_hand_computed_figures(figures_data, month):
 def test_interactions_and_posts_match_the_hand_computed_figures(
     figures_data, month, community_manager
 ):
-    from social.enums import PostStatus, PublicationState
-    from social.models import Post, Publication, SocialAccount
-
     facebook = SocialAccount.objects.get(restaurant=figures_data, network="facebook")
     google = SocialAccount.objects.get(restaurant=figures_data, network="google")
     previous, last_year = add_months(month, -1), add_months(month, -12)
@@ -531,6 +538,114 @@ def test_the_list_runs_a_constant_number_of_queries(
         response = client.get(reverse("monthly_list"), {"due": "1"})
 
     assert len(response.context["page"]) == count
+
+
+@pytest.mark.parametrize("count", [1, 6])
+def test_the_editor_and_the_preview_run_a_constant_number_of_queries(
+    client, figures_data, month, community_manager, count, django_assert_max_num_queries
+):
+    [report] = services.month_drafts_create(month=month)
+    facebook = SocialAccount.objects.get(restaurant=figures_data, network="facebook")
+    MetricSnapshot.objects.bulk_create(
+        MetricSnapshot(account=facebook, metric="views", day=day, value=3)
+        for start in (month, add_months(month, -1), add_months(month, -12))
+        for day in (start + dt.timedelta(days=offset) for offset in range(count * 4))
+    )
+    # `count` versions: the earlier ones sent, the editor on the latest.
+    for _number in range(count - 1):
+        now = timezone.now()
+        MonthlyReport.objects.filter(pk=report.pk).update(
+            status=ReportStatus.SENT, first_sent_at=now, sent_at=now
+        )
+        report = MonthlyReport.objects.create(
+            restaurant=figures_data, month=month, version=report.version + 1, previous=report,
+            deadline=report.deadline,
+        )  # fmt: skip
+    client.force_login(community_manager)
+    SiteSettings.load()  # made by the first page of all, not counted here
+
+    with django_assert_max_num_queries(34):
+        editor = client.get(reverse("monthly_detail", args=[report.pk]))
+    with django_assert_max_num_queries(29):
+        preview = client.get(reverse("monthly_preview", args=[report.pk]))
+
+    assert editor.status_code == 200 and preview.status_code == 200
+    assert len(editor.context["versions"]) == count
+    views = next(row for row in editor.context["figures"]["metrics"] if row["key"] == "views")
+    assert (views["value"], views["previous"], views["last_year"]) == (12 * count,) * 3
+
+
+def _finished_batch(user, reports, outcomes):
+    batch = ReportBatch.objects.create(
+        user=user, total=len(reports), done=outcomes.count("sent"),
+        failed=outcomes.count("failed"), finished_at=timezone.now(),
+    )  # fmt: skip
+    ReportBatchItem.objects.bulk_create(
+        ReportBatchItem(
+            batch=batch,
+            report=report,
+            outcome=outcome,
+            finished_at=timezone.now(),
+            error_kind=ReportError.NO_DATA if outcome == "failed" else "",
+        )
+        for report, outcome in zip(reports, outcomes, strict=True)
+    )
+    return batch
+
+
+def _due_reports(count, month, community_manager):
+    return [
+        MonthlyReport.objects.create(
+            restaurant=RestaurantFactory(
+                name=f"R{number:02d}", client=True, community_manager=community_manager
+            ),
+            month=month,
+            deadline=month,
+        )
+        for number in range(count)
+    ]
+
+
+@pytest.mark.parametrize("count", [1, 30])
+def test_the_batch_page_runs_a_constant_number_of_queries(
+    client, community_manager, month, count, django_assert_max_num_queries
+):
+    reports = _due_reports(count, month, community_manager)
+    outcomes = ["failed" if number % 3 == 0 else "sent" for number in range(count)]
+    batch = _finished_batch(community_manager, reports, outcomes)
+    client.force_login(community_manager)
+    SiteSettings.load()  # made by the first page of all, not counted here
+
+    with django_assert_max_num_queries(8):
+        page = client.get(reverse("monthly_batch", args=[batch.pk]))
+    with django_assert_max_num_queries(8):
+        partial = client.get(
+            reverse("monthly_batch", args=[batch.pk]), headers={"HX-Request": "true"}
+        )
+
+    assert page.status_code == 200 and partial.status_code == 200
+    assert len(page.context["page"]) == count
+    assert partial.content.decode().count('data-outcome="') == count
+
+
+def test_the_batch_page_lists_its_reports_by_pages_of_fifty_failed_ones_first(
+    client, community_manager, month
+):
+    reports = _due_reports(52, month, community_manager)
+    outcomes = ["sent"] * 50 + ["failed"] * 2
+    batch = _finished_batch(community_manager, reports, outcomes)
+    client.force_login(community_manager)
+    url = reverse("monthly_batch", args=[batch.pk])
+
+    first = client.get(url)
+    second = client.get(url, {"page": "2"})
+
+    assert [item.report.restaurant.name for item in first.context["page"]] == [
+        "R50", "R51", *(f"R{number:02d}" for number in range(48)),
+    ]  # fmt: skip
+    assert [item.report.restaurant.name for item in second.context["page"]] == ["R48", "R49"]
+    assert first.context["page"].paginator.count == 52
+    assert 'href="?page=2"' in first.content.decode()
 
 
 def test_generating_and_sending_all_due_reports_shows_its_progress(
