@@ -326,3 +326,28 @@ def test_the_nightly_end_keeps_the_last_month_report_and_the_dashboards_in_agree
     assert [r.restaurant for r in services.month_drafts_create(month=add_months(month, 1))] == [
         running
     ]
+
+
+# --- The month-end job ---------------------------------------------------------------------------
+
+
+def test_the_month_end_task_run_twice_makes_one_draft_for_the_month_just_ended(bistro, month):
+    from reports import tasks
+
+    first = tasks.create_month_drafts()
+    second = tasks.create_month_drafts()
+
+    assert (first, second) == (1, 0)
+    report = MonthlyReport.objects.get()
+    assert (report.restaurant, report.month, report.version) == (bistro, month, 1)
+    assert report.month == add_months(first_of_month(timezone.localdate()), -1)
+
+
+def test_the_month_end_task_is_scheduled_on_the_first_of_each_month(db):
+    from django_celery_beat.models import PeriodicTask
+
+    job = PeriodicTask.objects.get(task="reports.tasks.create_month_drafts")
+
+    assert job.enabled and job.crontab.day_of_month == "1"
+    assert (job.crontab.month_of_year, job.crontab.day_of_week) == ("*", "*")
+    assert (job.crontab.hour, job.crontab.minute) == ("3", "0")
