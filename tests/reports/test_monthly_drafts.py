@@ -351,3 +351,16 @@ def test_the_month_end_task_is_scheduled_on_the_first_of_each_month(db):
     assert job.enabled and job.crontab.day_of_month == "1"
     assert (job.crontab.month_of_year, job.crontab.day_of_week) == ("*", "*")
     assert (job.crontab.hour, job.crontab.minute) == ("3", "0")
+
+
+def test_the_deadline_is_the_day_the_admin_set_in_the_next_month(bistro, month):
+    from reports.models import ReportSettings
+
+    report_settings = ReportSettings.load()
+    report_settings.deadline_day = 5
+    report_settings.save()
+
+    [report] = services.month_drafts_create(month=month)
+
+    assert report.deadline == add_months(month, 1).replace(day=5)
+    assert MonthlyReport.objects.get().deadline.day == 5
