@@ -1,11 +1,12 @@
 """Benchmark of the monthly report PDFs, in a throw-away database.
 
-    manage.py bench_reports [--reports 500]
+    manage.py bench_reports [--reports 500] [--limit 1.0]
 
 Fills `reports` client restaurants with two social accounts each, thirteen months of daily
 snapshots, a month of reviews with their answers and a comment, then generates every report (the
 indicators frozen, the charts drawn, the PDF rendered and stored) one after the other, as a worker
-does, and prints the median, the 95th percentile and the total.
+does, and prints the median, the 95th percentile and the total. It fails (exit status 1) when a
+report fails or when the median reaches `--limit` seconds (the issue's target: under 1 s).
 """
 
 import datetime as dt
@@ -44,11 +45,19 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("--reports", type=int, default=500)
+        parser.add_argument(
+            "--limit",
+            type=float,
+            default=1.0,
+            help="fail when the median time per report reaches this many seconds (default 1.0)",
+        )
 
     def handle(self, *args, **options) -> None:
         count = options["reports"]
         if count < 1:
             raise CommandError("--reports must be at least 1")
+        if options["limit"] <= 0:
+            raise CommandError("--limit must be a positive number of seconds")
         # The PDFs go to a temporary folder, removed afterwards, never to the real media.
         with (
             throwaway_database(),
@@ -57,7 +66,9 @@ class Command(BaseCommand):
         ):
             month = add_months(first_of_month(timezone.localdate()), -1)
             self._fill(count, month)
-            self._measure(month)
+            failures = self._measure(month, limit=options["limit"])
+        if failures:
+            raise CommandError("; ".join(failures))
 
     def _fill(self, count: int, month: dt.date) -> None:
         started = time.perf_counter()
@@ -148,7 +159,7 @@ class Command(BaseCommand):
             f"in {time.perf_counter() - started:.0f} s ({connection.vendor})."
         )
 
-    def _measure(self, month: dt.date) -> None:
+    def _measure(self, month: dt.date, *, limit: float) -> list[str]:
         timings = []
         started = time.perf_counter()
         failed = 0
@@ -159,10 +170,20 @@ class Command(BaseCommand):
             failed += report.status != ReportStatus.GENERATED
         total = time.perf_counter() - started
         pages = MonthlyReport.objects.filter(status=ReportStatus.GENERATED).count()
+        median = statistics.median(timings)
         self.stdout.write(
             f"{len(timings)} monthly reports of {month:%m/%Y} rendered to PDF ({pages} generated, "
-            f"{failed} failed): median {statistics.median(timings):.3f} s, p95 "
+            f"{failed} failed): median {median:.3f} s, p95 "
             f"{percentile(timings, 0.95):.3f} s, slowest {max(timings):.3f} s; total {total:.0f} s."
         )
+        return self._check(median=median, failed=failed, limit=limit)
+
+    @staticmethod
+    def _check(*, median: float, failed: int, limit: float) -> list[str]:
+        """What fails the run: a report not generated, a median at or over `limit` seconds."""
+        failures = []
         if failed:
-            raise CommandError(f"{failed} report(s) failed")
+            failures.append(f"{failed} report(s) failed")
+        if median >= limit:
+            failures.append(f"median {median:.3f} s per report reaches the {limit:g} s limit")
+        return failures
