@@ -106,13 +106,17 @@ def post_calendar(request: HttpRequest) -> HttpResponse:
 @permission_required("social.view_post", raise_exception=True)
 def post_events(request: HttpRequest) -> JsonResponse:
     """The calendar's posts between two instants: {"events": [...], "more": whether some were
-    left out (then "notice" says how to see them)}. A bad range is a 404, as for the agenda."""
+    left out (then "notice" says how to see them)}. A bad range is a 404, as for the agenda, and
+    so is a restaurant outside the reader's scope, as for the calendar's page."""
     start, end = calendar_range(request.GET)
+    restaurant_pk = _int(request.GET.get("restaurant"))
+    if restaurant_pk:
+        crm_selectors.restaurant_get(user=request.user, pk=restaurant_pk)
     posts, more = selectors.post_calendar_events(
         user=request.user,
         start=start,
         end=end,
-        restaurant=_int(request.GET.get("restaurant")),
+        restaurant=restaurant_pk,
         manager=_int(request.GET.get("manager")),
     )
     events = []

@@ -197,3 +197,17 @@ def test_inactive_templates_are_not_offered(client, review_manager, google, temp
     listed = [item["pk"] for item in _suggestions(client, review)]
 
     assert listed == [templates["thanks"].pk, templates["sorry"].pk]
+
+
+def test_queue_filters_by_network(client, review_manager, queue, bistro, facebook):
+    _review(facebook, "on facebook", rating=5)
+    _review(make_account(bistro, "tripadvisor"), "on tripadvisor", rating=4)
+    client.force_login(review_manager)
+
+    assert _listed(client, network="google") == {"five", "two", "three", "elsewhere"}
+    assert _listed(client, network="facebook") == {"on facebook"}
+    assert _listed(client, network="tripadvisor") == {"on tripadvisor"}
+    assert _listed(client, network="instagram") == set()
+    # Not a network: the filter is ignored.
+    assert len(_listed(client, network="myspace")) == 6
+    assert _listed(client, network="google", rating="2") == {"two", "elsewhere"}

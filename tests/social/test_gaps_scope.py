@@ -1,6 +1,8 @@
 """Pages acting on a restaurant that the existing scope list does not cover: a community manager
 of other restaurants gets 404, the restaurant's own one does not."""
 
+from urllib.parse import urlsplit
+
 import pytest
 from django.urls import reverse
 
@@ -19,6 +21,14 @@ PAGES = [
     ("social:connect_start", "get", {"provider": "google"}, {}),
     ("social:post_preview", "post", {}, {"text": "Soirée jazz"}),
 ]
+# What the restaurant's own community manager gets from each page: the form's redirect back to
+# the social page, the platform's consent page, the preview.
+REACHED = {
+    "social:profile_update": (302, "social"),
+    "social:account_add": (302, "social"),
+    "social:connect_start": (302, "platform"),
+    "social:post_preview": (200, None),
+}
 
 
 @pytest.fixture
@@ -44,12 +54,22 @@ def test_outside_its_restaurants_a_manager_gets_404(
 
 @pytest.mark.parametrize(("name", "method", "kwargs", "data"), PAGES)
 def test_the_restaurants_own_manager_reaches_the_page(
-    client, community_manager, bistro, facebook, name, method, kwargs, data
+    client, community_manager, bistro, facebook, name, method, kwargs, data, settings
 ):
+    settings.META_APP_ID, settings.META_APP_SECRET = "app", "secret"
+    settings.GOOGLE_OAUTH_CLIENT_ID, settings.GOOGLE_OAUTH_CLIENT_SECRET = "client", "secret"
     client.force_login(community_manager)
 
     response = getattr(client, method)(
         reverse(name, kwargs={"restaurant_pk": bistro.pk} | kwargs), data
     )
 
-    assert response.status_code in (200, 302)
+    status, where = REACHED[name]
+    assert response.status_code == status
+    if where == "social":
+        assert response["Location"] == reverse("social:restaurant_social", args=[bistro.pk])
+    elif where == "platform":
+        host = "www.facebook.com" if kwargs["provider"] == "meta" else "accounts.google.com"
+        assert urlsplit(response["Location"]).netloc == host
+    else:
+        assert response.templates[0].name == "social/partials/post_preview.html"

@@ -140,3 +140,39 @@ def test_past_the_limit_the_calendar_says_what_it_left_out(
 
     assert len(data["events"]) == 2 and data["more"] is True
     assert "2" in data["notice"]
+
+
+def test_the_calendar_of_one_restaurant_shows_its_posts_only(
+    client, community_manager, december, other_restaurant
+):
+    first, second = december
+    other_restaurant.community_manager = community_manager
+    other_restaurant.save(update_fields=["community_manager"])
+    _post(
+        community_manager, other_restaurant, [make_account(other_restaurant)],
+        dt.datetime(2026, 12, 4, 9, tzinfo=PARIS),
+    )  # fmt: skip
+    client.force_login(community_manager)
+
+    mine = _events(client, restaurant=first.restaurant_id).json()["events"]
+    everything = _events(client).json()["events"]
+    page = client.get(reverse("social:post_calendar"), {"restaurant": first.restaurant_id})
+
+    assert [event["id"] for event in mine] == [first.pk, second.pk]
+    assert len(everything) == 3
+    assert page.status_code == 200 and page.context["restaurant"] == first.restaurant
+
+
+def test_the_calendar_of_another_managers_restaurant_is_a_404(
+    client, community_manager, admin_user, december, other_restaurant
+):
+    _post(
+        admin_user, other_restaurant, [make_account(other_restaurant)],
+        dt.datetime(2026, 12, 4, 9, tzinfo=PARIS),
+    )  # fmt: skip
+    client.force_login(community_manager)
+
+    events = _events(client, restaurant=other_restaurant.pk)
+    page = client.get(reverse("social:post_calendar"), {"restaurant": other_restaurant.pk})
+
+    assert (events.status_code, page.status_code) == (404, 404)
