@@ -257,10 +257,14 @@ def _remind_community_managers(
             by_manager.setdefault(manager, []).append(report)
     url = f"{settings.SITE_URL}{reverse('monthly_list')}?due=1"
     for manager, due in by_manager.items():
+        # Dates written as the manager reads them ("November 2026", "Dec. 10, 2026").
+        with translation.override(manager.language):
+            month_label = formats.date_format(month, "YEAR_MONTH_FORMAT")
+            deadline_label = formats.date_format(deadline, "DATE_FORMAT")
         context = {
             "first_name": manager.first_name or manager.username,
-            "month": f"{month:%m/%Y}",
-            "deadline": f"{deadline:%d/%m/%Y}",
+            "month": month_label,
+            "deadline": deadline_label,
             "count": len(due),
             "reports": [{"name": report.restaurant.name} for report in due],
             "url": url,
@@ -468,9 +472,11 @@ def report_send(
             logger.warning("monthly report %s: PDF file unreadable: %s", report.pk, error)
             _fail(report, ReportError.PDF_MISSING, error)
             return report
+        with translation.override(report.language):
+            month_label = formats.date_format(report.month, "YEAR_MONTH_FORMAT")
         context = {
             "restaurant": report.restaurant.name,
-            "month": f"{report.month:%m/%Y}",
+            "month": month_label,
             "sender": (by.get_full_name() or by.username) if by else "",
             "company": SiteSettings.load().company_name,
         }

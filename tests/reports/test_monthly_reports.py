@@ -1,6 +1,7 @@
 """Monthly client reports: month-end drafts, frozen indicators checked by hand, the PDF, sending
 (and its failure), comment sanitising, versions, scope, batches and the command."""
 
+import calendar
 import datetime as dt
 import io
 import re
@@ -411,6 +412,61 @@ def test_sending_mails_the_pdf_and_records_it(figures_data, month, community_man
     services.report_send(report=report, by=community_manager, again=True)
     report.refresh_from_db()
     assert report.times_sent == 2 and len(mail.outbox) == 2
+
+
+FRENCH_MONTHS = ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août",
+                 "septembre", "octobre", "novembre", "décembre"]  # fmt: skip
+
+
+def test_an_english_client_gets_the_report_e_mail_in_english(
+    figures_data, month, community_manager
+):
+    figures_data.language = "en"
+    figures_data.save()
+    community_manager.first_name, community_manager.last_name = "Julie", "Petit"
+    community_manager.save()
+    [report] = services.month_drafts_create(month=month)
+    report = services.report_generate(report=report, by=community_manager)
+
+    services.report_send(report=report, by=community_manager)
+
+    [message] = mail.outbox
+    label = f"{calendar.month_name[month.month]} {month.year}"
+    assert message.subject == f"Le Bistro: your monthly report for {label}"
+    assert message.body == (
+        f"Hello,\n\nPlease find attached the monthly report of Le Bistro for {label}: your "
+        "audience, your reviews, your posts and what they brought you.\n\nWe are happy to talk "
+        "it through with you.\n\nJulie Petit\nComAdvisor\n"
+    )
+    assert message.attachments[0][0] == report.filename
+
+
+@pytest.mark.parametrize("language", ["fr", "en"])
+def test_the_reports_due_e_mail_writes_its_dates_in_the_managers_language(
+    bistro, month, community_manager, language, django_capture_on_commit_callbacks
+):
+    community_manager.email, community_manager.language = "cm@example.com", language
+    community_manager.save()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        [report] = services.month_drafts_create(month=month)
+
+    [message] = mail.outbox
+    deadline = report.deadline
+    if language == "fr":
+        label = f"{FRENCH_MONTHS[month.month - 1]} {month.year}"
+        due = f"{deadline.day} {FRENCH_MONTHS[deadline.month - 1]} {deadline.year}"
+        assert message.subject == f"1 rapport(s) mensuel(s) {label} à envoyer avant le {due}"
+        assert f"Les rapports mensuels de {label} sont prêts" in message.body
+    else:
+        label = f"{calendar.month_name[month.month]} {month.year}"
+        with translation.override("en"):
+            due = formats.date_format(deadline, "DATE_FORMAT")
+        assert due.endswith(f" {deadline.day}, {deadline.year}")
+        assert message.subject == f"1 monthly report(s) for {label} due by {due}"
+        assert f"The monthly reports for {label} are ready" in message.body
+    assert f"{month:%m/%Y}" not in message.subject + message.body
+    assert "- Le Bistro\n" in message.body
 
 
 class FailingBackend(BaseEmailBackend):
