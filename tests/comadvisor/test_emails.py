@@ -17,10 +17,31 @@ from comadvisor.models import EmailTemplate
 
 pytestmark = pytest.mark.django_db
 
+# Every notification's template, made by the apps' data migrations.
+TEMPLATE_KEYS = {
+    "accounts-invitation",
+    "crm-change-request",
+    "crm-change-request-applied",
+    "crm-change-request-rejected",
+    "crm-conversion-rejected",
+    "crm-conversion-requested",
+    "crm-conversion-validated",
+    "field-devices-held",
+    "field-envelope-name-clash",
+    "field-envelopes-quarantined",
+    "reports-due",
+    "reports-monthly",
+    "sales-contract-ending",
+    "social-reconnect-needed",
+}
+
 
 @pytest.mark.parametrize("language", ["fr", "en"])
 def test_every_template_renders_all_its_placeholders_in_both_languages(language):
-    for template in EmailTemplate.objects.all():
+    templates = list(EmailTemplate.objects.all())
+    # Without templates the loop below would check nothing.
+    assert TEMPLATE_KEYS - {template.key for template in templates} == set()
+    for template in templates:
         names = [name.strip() for name in template.placeholders.split(",") if name.strip()]
 
         subject, body = email_render(
