@@ -4,7 +4,14 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from reports import services
-from reports.models import MonthlyReport, ReportRecipients, ReportSettings, ReportStatus
+from reports.models import (
+    MonthlyReport,
+    ReportBatch,
+    ReportBatchItem,
+    ReportRecipients,
+    ReportSettings,
+    ReportStatus,
+)
 
 
 @admin.register(ReportSettings)
@@ -111,3 +118,38 @@ class ReportRecipientsAdmin(admin.ModelAdmin):
     def delete_queryset(self, request, queryset) -> None:
         for recipients in queryset.select_related("restaurant"):
             self.delete_model(request, recipients)
+
+
+class ReportBatchItemInline(admin.TabularInline):
+    model = ReportBatchItem
+    fields = ("report", "outcome", "error_kind", "error", "finished_at")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(ReportBatch)
+class ReportBatchAdmin(admin.ModelAdmin):
+    """Read-only: what each batch did, with the technical detail of a batch that stopped early
+    (its page only words the reason)."""
+
+    list_display = (
+        "user", "started_at", "finished_at", "total", "done", "failed", "skipped", "error_kind",
+        "error",
+    )  # fmt: skip
+    list_filter = ("error_kind",)
+    list_select_related = ("user",)
+    date_hierarchy = "started_at"
+    inlines = [ReportBatchItemInline]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

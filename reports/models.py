@@ -266,6 +266,15 @@ class ReportRecipients(models.Model):
         return [line.strip() for line in self.addresses.splitlines() if line.strip()]
 
 
+class BatchStop(models.TextChoices):
+    """Why a batch stopped before its end (an error outside the reports, each of which records
+    its own): shown worded to its user; the technical detail stays in the log and the
+    administration."""
+
+    DATABASE = "database", _("Database")
+    UNEXPECTED = "unexpected", _("Unexpected error")
+
+
 class ReportBatch(models.Model):
     """Generating and sending several reports at once: the task records each report's outcome,
     the page shows the counts as a progress bar."""
@@ -282,7 +291,10 @@ class ReportBatch(models.Model):
     started_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
-    error = models.CharField(_("error"), max_length=500, blank=True)
+    error_kind = models.CharField(
+        _("stopped by"), max_length=16, choices=BatchStop.choices, blank=True
+    )
+    error = models.CharField(_("error detail"), max_length=500, blank=True)
 
     class Meta:
         verbose_name = _("report batch")
@@ -304,6 +316,16 @@ class ReportBatch(models.Model):
     @property
     def is_over(self) -> bool:
         return self.finished_at is not None or self.is_stalled
+
+    @property
+    def stop_reason(self) -> str:
+        """Why the batch stopped early, in the reader's words and language ("" when it did
+        not): never the exception's own text, which the log and the administration keep."""
+        if not (self.error_kind or self.error):
+            return ""
+        if self.error_kind == BatchStop.DATABASE:
+            return str(_("the database could not be read or written"))
+        return str(_("an unexpected error occurred"))
 
 
 class BatchOutcome(models.TextChoices):

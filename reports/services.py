@@ -17,7 +17,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.core.validators import validate_email
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, transaction
 from django.db.models import Count, F, Q, Value
 from django.db.models.functions import Coalesce
 from django.urls import reverse
@@ -35,6 +35,7 @@ from reports import indicators as report_indicators
 from reports.document import document_context
 from reports.models import (
     BatchOutcome,
+    BatchStop,
     MonthlyReport,
     ReportBatch,
     ReportBatchItem,
@@ -564,7 +565,7 @@ def batch_run(*, batch_id: int) -> ReportBatch:
     batch = ReportBatch.objects.select_related("user").get(pk=batch_id)
     if batch.finished_at is not None:
         return batch
-    stopped = ""
+    stopped, stopped_by = "", ""
     try:
         pending = (
             batch.items.filter(outcome=BatchOutcome.PENDING)
@@ -576,13 +577,19 @@ def batch_run(*, batch_id: int) -> ReportBatch:
             _batch_count(batch)
     except Exception as error:  # the batch must end visibly, never poll forever
         logger.exception("report batch %s stopped", batch.pk)
-        stopped = (str(error) or error.__class__.__name__)[:500]
+        # The page words the kind; the detail is for the log and the administration.
+        stopped_by = (
+            BatchStop.DATABASE if isinstance(error, DatabaseError) else BatchStop.UNEXPECTED
+        )
+        stopped = f"{error.__class__.__name__}: {error}"[:500]
     finally:
         try:
             _batch_count(batch)
         except Exception:
             logger.exception("report batch %s: counts not updated", batch.pk)
-        ReportBatch.objects.filter(pk=batch.pk).update(finished_at=timezone.now(), error=stopped)
+        ReportBatch.objects.filter(pk=batch.pk).update(
+            finished_at=timezone.now(), error_kind=stopped_by, error=stopped
+        )
     batch.refresh_from_db()
     return batch
 

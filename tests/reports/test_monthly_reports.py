@@ -12,6 +12,7 @@ import pytest
 from django.core import mail
 from django.core.mail.backends.base import BaseEmailBackend
 from django.core.management import call_command
+from django.db import OperationalError
 from django.urls import reverse
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext
@@ -1006,26 +1007,53 @@ def test_an_unexpected_error_fails_the_report_and_the_batch_still_ends(
     assert "hx-get" not in page.content.decode() and "followers" in page.content.decode()
 
 
-def test_a_batch_that_stops_ends_with_its_reason_and_the_page_stops_polling(
-    client, figures_data, month, community_manager, monkeypatch
-):
+@pytest.mark.parametrize(
+    ("error", "kind", "reason"),
+    [
+        (RuntimeError("boom at line 12"), "unexpected", "an unexpected error occurred"),
+        (
+            OperationalError("server closed the connection unexpectedly"),
+            "database",
+            "the database could not be read or written",
+        ),
+    ],
+)
+def test_a_batch_that_stops_says_why_in_words_and_keeps_the_detail_for_the_administrators(
+    client, figures_data, month, community_manager, admin_user, monkeypatch, caplog,
+    error, kind, reason,
+):  # fmt: skip
     services.month_drafts_create(month=month)
     batch = services.batch_start(user=community_manager)
 
     def crash(*_args):
-        raise RuntimeError("database went away")
+        raise error
 
     monkeypatch.setattr(services, "_batch_item_run", crash)
     services.batch_run(batch_id=batch.pk)
 
     batch.refresh_from_db()
-    assert batch.finished_at is not None and batch.error == "database went away"
+    detail = f"{error.__class__.__name__}: {error}"
+    assert batch.finished_at is not None
+    assert (batch.error_kind, batch.error) == (kind, detail)
+    assert str(error) in caplog.text and "report batch" in caplog.text
     client.force_login(community_manager)
     body = client.get(
         reverse("monthly_batch", args=[batch.pk]), headers={"HX-Request": "true"}
     ).content.decode()
-    assert "hx-get" not in body and "database went away" in body
-    assert 'data-testid="batch-error"' in body
+    assert "hx-get" not in body and 'data-testid="batch-error"' in body
+    with translation.override("fr"):
+        said = gettext(
+            "The batch stopped before its end: %(reason)s. The reports not handled are still "
+            "due; its details are kept for the administrators."
+        ) % {"reason": gettext(reason)}
+    assert said.replace("'", "&#x27;") in body
+    assert str(error) not in body and error.__class__.__name__ not in body
+    client.force_login(admin_user)
+    admin_list = client.get(reverse("admin:reports_reportbatch_changelist"))
+    admin_page = client.get(reverse("admin:reports_reportbatch_change", args=[batch.pk]))
+    assert admin_list.status_code == 200 and admin_page.status_code == 200
+    assert str(error) in admin_list.content.decode()
+    assert str(error) in admin_page.content.decode()
 
 
 def test_a_batch_whose_task_vanished_is_shown_as_stopped(
