@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F, Max, Min, Q
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -417,23 +417,20 @@ def reviews_fetch(*, account: SocialAccount, full: bool = False) -> ReviewsOutco
                 due_at = None
                 if managed and not item.reply_text:
                     due_at = review_due_at(opened_at=now, restaurant=restaurant, config=config)
-                review = _review_create(account, item, open_due_at=due_at)
-                outcome.new += 1
-                if due_at is not None:
-                    _task_create(review, "new", restaurant=restaurant, due_at=due_at)
-                if review.rating is not None and review.rating <= 2:
-                    crm_services.activity_record(
-                        restaurant=restaurant,
-                        by=None,
-                        subject=_("Negative review on %(network)s (%(rating)s/5) by %(author)s")
-                        % {
-                            "network": account.get_network_display(),
-                            "rating": review.rating,
-                            "author": review.author or "-",
-                        },
-                        origin="review",
+                review = _review_create_once(account, item, open_due_at=due_at)
+                if review is None:
+                    # Another fetch of the account (the button and the daily job at once) stored
+                    # it after the look-up above: take theirs, locked, as a review seen before.
+                    review = Review.objects.select_for_update().get(
+                        account=account, external_id=item.external_id
                     )
-                continue
+                else:
+                    outcome.new += 1
+                    if due_at is not None:
+                        _task_create(review, "new", restaurant=restaurant, due_at=due_at)
+                    if review.rating is not None and review.rating <= 2:
+                        _negative_review_record(review, account=account, restaurant=restaurant)
+                    continue
             change = _review_update(review, item, now=now)
             if change == "content":
                 outcome.changed += 1
@@ -450,6 +447,35 @@ def reviews_fetch(*, account: SocialAccount, full: bool = False) -> ReviewsOutco
             Review.objects.filter(pk__in=untouched).update(fetched_at=now)
         _record_success(account, "last_reviews_at")
     return outcome
+
+
+def _negative_review_record(review: Review, *, account: SocialAccount, restaurant) -> None:
+    crm_services.activity_record(
+        restaurant=restaurant,
+        by=None,
+        subject=_("Negative review on %(network)s (%(rating)s/5) by %(author)s")
+        % {
+            "network": account.get_network_display(),
+            "rating": review.rating,
+            "author": review.author or "-",
+        },
+        origin="review",
+    )
+
+
+def _review_create_once(
+    account: SocialAccount, item: RemoteReview, *, open_due_at: dt.datetime | None
+) -> Review | None:
+    """The new review, or None when a concurrent fetch of the account stored it first: the
+    database's unique (account, external id) refuses the second row, and the savepoint keeps
+    the rest of this fetch (without it the whole fetch would roll back)."""
+    try:
+        with transaction.atomic():
+            return _review_create(account, item, open_due_at=open_due_at)
+    except IntegrityError:
+        if Review.objects.filter(account=account, external_id=item.external_id).exists():
+            return None
+        raise
 
 
 def _review_create(
