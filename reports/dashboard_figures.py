@@ -5,17 +5,22 @@ Company figures are shared by everyone who sees every restaurant (scope "all": a
 computes the same rows); the review manager's times are per user.
 """
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from django.conf import settings
 from django.utils import timezone, translation
 
+from accounts.enums import RoleName
 from accounts.models import User
 from reports import monthly_selectors, selectors
 from reports.dashboard_cache import FigureCache
 from sales.models import add_months, first_of_month
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -23,6 +28,9 @@ class Figure:
     compute: Callable[[User, date], Any]
     topics: tuple[str, ...]
     per_language: bool = False  # holds translated names
+    # Whose figure it is: "all" is shared by everyone who sees every restaurant (the direction
+    # overview); a role's name, one copy per active user holding it.
+    scope: str = "all"
 
 
 def _months(today: date) -> list[date]:
@@ -67,6 +75,7 @@ FIGURES: dict[str, Figure] = {
     "response_time": Figure(
         lambda user, today: selectors.response_time_trend(user=user, months=_months(today)),
         topics=("reviews",),
+        scope=RoleName.REVIEW_MANAGER,
     ),
 }
 
@@ -98,3 +107,37 @@ def figure_refresh(*, name: str, scope: str, user: User, language: str) -> None:
             topics=figure.topics,
             per_language=figure.per_language,
         )
+
+
+def _company_user() -> User | None:
+    """A user whose overview reads every restaurant (any of them computes the shared figures)."""
+    holders = (
+        User.objects.filter(is_active=True, groups__name__in=[RoleName.ADMIN, RoleName.DIRECTION])
+        .distinct()
+        .order_by("pk")
+        .prefetch_related("groups")
+    )
+    return next((user for user in holders if user.has_perm("crm.view_all_restaurants")), None)
+
+
+def dashboard_figures_warm() -> list[tuple[str, str, str]]:
+    """Compute and store every cached figure ahead of the pages (after a deploy or a cache
+    flush, and on a schedule), so that a first visitor is served stored figures: the company
+    ones once (per language for those with translated names), the per-user ones for each
+    active holder of their role. Returns (name, scope, language) of each figure stored."""
+    languages = [code for code, _name in settings.LANGUAGES]
+    company = _company_user()
+    stored: list[tuple[str, str, str]] = []
+    for name, figure in FIGURES.items():
+        if figure.scope == "all":
+            targets = [("all", company)] if company is not None else []
+        else:
+            holders = User.objects.filter(is_active=True, groups__name=figure.scope).order_by("pk")
+            targets = [(f"user:{user.pk}", user) for user in holders]
+        for scope, user in targets:
+            for language in languages if figure.per_language else [settings.LANGUAGE_CODE]:
+                figure_refresh(name=name, scope=scope, user=user, language=language)
+                stored.append((name, scope, language))
+    if company is None:
+        logger.info("dashboards warm-up: nobody sees every restaurant, company figures left")
+    return stored

@@ -31,3 +31,12 @@ def refresh_dashboard_figure(name: str, scope: str, user_id: int, language: str)
         return False  # its lock expires by itself
     figure_refresh(name=name, scope=scope, user=user, language=language)
     return True
+
+
+@shared_task(ignore_result=True)
+def warm_dashboards() -> int:
+    """On a schedule shorter than the figures' TTL: every cached figure computed ahead, so the
+    pages find them stored, also after a cache flush or a deploy."""
+    from reports.dashboard_figures import dashboard_figures_warm
+
+    return len(dashboard_figures_warm())
