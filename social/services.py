@@ -41,7 +41,7 @@ from social.models import (
     SocialSettings,
 )
 from social.posting import ImageInfo, can_publish_to, post_problems
-from social.providers import NotConnected, PostContent, RemoteReview, provider_for
+from social.providers import ContentRefused, NotConnected, PostContent, RemoteReview, provider_for
 from social.quotas import BudgetExhausted
 from social.sentiment import sentiment_of
 
@@ -946,9 +946,10 @@ def publication_publish(*, publication_id: int, provider=None) -> str:
 def _publication_failed(publication: Publication, error: ConnectorError) -> str:
     """Record a failed attempt on the publication: retried with backoff when it can be, failed
     (with its Retry button) otherwise. Only what concerns the account (its token, permissions,
-    rate limits, the platform being down) is recorded on it too: an unexpected failure while
-    publishing is this post's problem, and must not show a working account in error."""
-    if not isinstance(error, UnexpectedFailure):
+    rate limits, the platform being down) is recorded on it too: a post the platform refused
+    (ContentRefused: a duplicate, a bad image) or an unexpected failure while publishing is this
+    post's problem, and must not show a working account in error."""
+    if not isinstance(error, ContentRefused | UnexpectedFailure):
         account_record_failure(account=publication.account, error=error)
     now = timezone.now()
     fields: dict = {"last_error_code": error_code_of(error), "last_error": str(error)[:500]}

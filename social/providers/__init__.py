@@ -19,6 +19,7 @@ from sales.enums import Network
 
 __all__ = [
     "REVIEW_NETWORKS",
+    "ContentRefused",
     "MetricValue",
     "MetricsResult",
     "NeedsReconnect",
@@ -115,6 +116,12 @@ class Provider:
 
 # The networks that give reviews (Instagram has none): the daily review job calls only these.
 REVIEW_NETWORKS = frozenset({Network.FACEBOOK, Network.GOOGLE, Network.TRIPADVISOR})
+
+
+class ContentRefused(Permanent):
+    """The platform refused the post itself (a duplicate, an image it cannot use, nothing to
+    publish, a text too long): a permanent error of that publication, which says nothing of the
+    account's health (its other posts go out), so it is not recorded on the account."""
 
 
 class NotConnected(NeedsReconnect):

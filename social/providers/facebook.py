@@ -15,9 +15,9 @@ from facebook_business.exceptions import FacebookRequestError
 from sales.enums import Network
 from social.metrics import GRAPH_VERSION, api_metrics
 from social.providers import (
+    ContentRefused,
     MetricsResult,
     MetricValue,
-    Permanent,
     PostContent,
     Provider,
     Published,
@@ -28,6 +28,7 @@ from social.providers.meta import (
     day_of,
     number,
     parse_time,
+    publishing,
     read_insights,
     same_text,
     translated,
@@ -164,12 +165,19 @@ class FacebookProvider(GraphProvider, Provider):
     ) -> Published:
         """Photos are uploaded unpublished and attached to one feed post. Before the feed POST,
         state["feed_sent_at"] is checkpointed; a later attempt first looks among the Page's posts
-        since then for one with the same message, and returns it instead of posting again."""
+        since then for one with the same message, and returns it instead of posting again. A
+        refusal of the post itself (a duplicate, an image) is ContentRefused."""
+        with publishing():
+            return self._publish(content, state=state, checkpoint=checkpoint)
+
+    def _publish(
+        self, content: PostContent, *, state: dict, checkpoint: Callable[[dict], None]
+    ) -> Published:
         message = content.text
         if content.image_urls and content.link:
             message = f"{message}\n\n{content.link}".strip()
         if not message and not content.image_urls:
-            raise Permanent("nothing to publish")
+            raise ContentRefused("nothing to publish")
         sent_at = parse_time(state.get("feed_sent_at"))
         if sent_at is not None:
             found = self._find_post(message, since=sent_at - dt.timedelta(minutes=1))

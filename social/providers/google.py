@@ -27,6 +27,7 @@ from sales.enums import Network
 from social import quotas
 from social.metrics import GOOGLE_PERFORMANCE_VERSION, api_metrics
 from social.providers import (
+    ContentRefused,
     MetricsResult,
     MetricValue,
     NeedsReconnect,
@@ -340,9 +341,9 @@ class GoogleProvider(Provider):
         parent = self._v4_location()
         summary = content.text.strip()
         if not summary:
-            raise Permanent("nothing to publish")
+            raise ContentRefused("nothing to publish")
         if len(summary) > SUMMARY_MAX_CHARS:
-            raise Permanent(f"Google posts take at most {SUMMARY_MAX_CHARS} characters")
+            raise ContentRefused(f"Google posts take at most {SUMMARY_MAX_CHARS} characters")
         sent_at = parse_time(state.get("post_sent_at"))
         if sent_at is not None:
             found = self._find_post(parent, summary, since=sent_at - dt.timedelta(minutes=1))
@@ -361,11 +362,18 @@ class GoogleProvider(Provider):
         if sent_at is None:
             state["post_sent_at"] = timezone.now().isoformat()
         checkpoint(state)
-        post = execute(
-            self.v4.accounts().locations().localPosts().create(parent=parent, body=body),
-            quotas.GOOGLE_BUSINESS,
-            f"{quotas.GOOGLE_EDITS}:{parent}",
-        )
+        try:
+            post = execute(
+                self.v4.accounts().locations().localPosts().create(parent=parent, body=body),
+                quotas.GOOGLE_BUSINESS,
+                f"{quotas.GOOGLE_EDITS}:{parent}",
+            )
+        except Permanent as error:
+            if invalid_argument(error) is None:
+                raise
+            # HTTP 400 (INVALID_ARGUMENT): Google refuses the post itself (its text, link or
+            # photo), not the account.
+            raise ContentRefused(str(error)) from error.__cause__
         return Published(external_id=post["name"], url=post.get("searchUrl") or "")
 
     def _find_post(self, parent: str, summary: str, *, since: dt.datetime) -> Published | None:

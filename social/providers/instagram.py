@@ -17,9 +17,9 @@ from comadvisor.connectors import ConnectorError
 from sales.enums import Network
 from social.metrics import GRAPH_VERSION, api_metrics
 from social.providers import (
+    ContentRefused,
     MetricsResult,
     MetricValue,
-    Permanent,
     PostContent,
     Provider,
     Published,
@@ -29,6 +29,7 @@ from social.providers import (
 from social.providers.meta import (
     GraphProvider,
     number,
+    publishing,
     read_insights,
     same_text,
     translated,
@@ -114,7 +115,14 @@ class InstagramProvider(GraphProvider, Provider):
         """Two phases. The container's id is checkpointed before its status is read, so a retry
         reuses it; its status then decides: FINISHED -> media_publish (publish_sent_at
         checkpointed first), IN_PROGRESS -> RetryLater, ERROR/EXPIRED -> forgotten (a new one next
-        time), PUBLISHED -> already done: the media is looked up instead of publishing again."""
+        time), PUBLISHED -> already done: the media is looked up instead of publishing again.
+        A refusal of the post itself (no image, media Instagram cannot use) is ContentRefused."""
+        with publishing():
+            return self._publish(content, state=state, checkpoint=checkpoint)
+
+    def _publish(
+        self, content: PostContent, *, state: dict, checkpoint: Callable[[dict], None]
+    ) -> Published:
         caption = content.text
         if content.link:
             caption = f"{caption}\n\n{content.link}".strip()
@@ -154,7 +162,7 @@ class InstagramProvider(GraphProvider, Provider):
             if status == "EXPIRED":
                 raise RetryLater("the Instagram container expired; a new one will be created")
             detail = container.get("status") or "no detail"
-            raise Permanent(f"Instagram could not process the media: {detail}")
+            raise ContentRefused(f"Instagram could not process the media: {detail}")
         raise RetryLater(f"unexpected Instagram container status {status or 'none'}")
 
     def _check_publishing_limit(self) -> None:
@@ -176,9 +184,9 @@ class InstagramProvider(GraphProvider, Provider):
     @staticmethod
     def _check_images(content: PostContent) -> None:
         if not content.image_urls:
-            raise Permanent("Instagram needs at least one image")
+            raise ContentRefused("Instagram needs at least one image")
         if len(content.image_urls) > CAROUSEL_MAX:
-            raise Permanent(f"Instagram takes at most {CAROUSEL_MAX} images in a post")
+            raise ContentRefused(f"Instagram takes at most {CAROUSEL_MAX} images in a post")
 
     def _create_container(self, content: PostContent, caption: str) -> str:
         images = list(content.image_urls)

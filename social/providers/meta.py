@@ -26,6 +26,7 @@ from comadvisor.connectors import (
 )
 from social import quotas
 from social.metrics import GRAPH_VERSION
+from social.providers import ContentRefused
 
 # Seconds before a Graph request is given up (then RetryLater).
 TIMEOUT = 30
@@ -40,6 +41,11 @@ RATE_LIMIT_CODES = {4, 9, 17, 32, 613, *range(80000, 80015)}
 # -1, -2: Instagram's own "server error, try again" codes (given with HTTP 400).
 RETRY_CODES = {-2, -1, 1, 2}
 PERMANENT_CODES = {10, 100, 368, 506, *range(200, 300)}
+# Codes that refuse the post itself when publishing: an invalid parameter (a caption, a link, an
+# image Meta cannot use), a missing upload, a duplicate status, media it cannot fetch. Subcode 33
+# of #100 (an object that does not exist or cannot be reached) is the account's, not the post's.
+CONTENT_CODES = {100, 324, 506, 9004}
+NOT_CONTENT_SUBCODES = {33}
 USAGE_HEADERS = ("x-app-usage", "x-page-usage", "x-ad-account-usage")
 BUC_HEADER = "x-business-use-case-usage"
 # Shared pauses (social.quotas): the app's quota, and one business use case (a Page, an
@@ -164,6 +170,25 @@ def classify(error: Exception, *, now: dt.datetime | None = None) -> ConnectorEr
     if code in RETRY_CODES or status >= 500 or error.api_transient_error():
         return RetryLater(f"Meta error ({where}){detail}")
     return Permanent(f"Meta refused the request ({where}){detail}")
+
+
+@contextmanager
+def publishing() -> Iterator[None]:
+    """Around a publication: a permanent refusal of the post itself (CONTENT_CODES) comes out as
+    ContentRefused, so the desk keeps it on the publication and leaves the account alone; a
+    refusal of the token or a permission stays the account's."""
+    try:
+        yield
+    except Permanent as error:
+        cause = error.__cause__
+        if (
+            isinstance(error, ContentRefused)
+            or not isinstance(cause, FacebookRequestError)
+            or cause.api_error_code() not in CONTENT_CODES
+            or cause.api_error_subcode() in NOT_CONTENT_SUBCODES
+        ):
+            raise
+        raise ContentRefused(str(error)) from cause
 
 
 @contextmanager
