@@ -34,15 +34,18 @@ PERIODS = {"30d": 30, "90d": 90, "12m": 365, "24m": 730}
 
 @login_required
 def restaurant_section(request: HttpRequest, restaurant_pk: int) -> HttpResponse:
-    """The social part of the restaurant page (its accounts and their state), loaded by htmx."""
+    """The social part of the restaurant page (its accounts and their state), loaded by htmx.
+    Who may not see social accounts (an accountant: /restaurants/<id>/social/ answers them 403)
+    gets nothing to show, not their external ids and errors."""
     restaurant = crm_selectors.restaurant_get(user=request.user, pk=restaurant_pk)
+    if not request.user.has_perm("social.view_socialaccount"):
+        return HttpResponse("")
     return render(
         request,
         "social/partials/restaurant_section.html",
         {
             "restaurant": restaurant,
             "accounts": selectors.restaurant_accounts(restaurant=restaurant),
-            "may_see": request.user.has_perm("social.view_socialaccount"),
         },
     )
 
