@@ -19,10 +19,11 @@ from tests.social.conftest import make_account
 
 
 @pytest.fixture(autouse=True)
-def _site_settings(db):
+def _site_settings(db, settings, tmp_path):
     """The site's settings exist, as on any site once its first page was shown (the first load
-    creates the row, which is no page's own cost)."""
+    creates the row, which is no page's own cost); uploaded images go to a folder of the test's."""
     SiteSettings.load()
+    settings.MEDIA_ROOT = tmp_path
 
 
 def jpeg(name: str) -> SimpleUploadedFile:
