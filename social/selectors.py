@@ -10,16 +10,20 @@ from django.db import connection
 from django.db.models import (
     Aggregate,
     Avg,
+    Case,
     Count,
     Exists,
     F,
     FloatField,
     Func,
+    IntegerField,
     OuterRef,
     Prefetch,
     Q,
     QuerySet,
     Sum,
+    Value,
+    When,
 )
 from django.db.models.functions import TruncMonth
 from django.shortcuts import get_object_or_404
@@ -50,6 +54,9 @@ from social.models import (
 )
 from social.posting import can_publish_to
 from social.providers import REVIEW_NETWORKS
+
+# Metrics read as a level at a bucket's end (followers), not added up.
+LEVEL_METRICS = [name for name, metric in METRICS.items() if metric.aggregate == "last"]
 
 
 def fetchable_accounts() -> list[tuple[int, str]]:
@@ -139,21 +146,22 @@ class Period:
 def _series(
     rows, period: Period, *, monthly: bool | None = None
 ) -> dict[str, dict[dt.date, float]]:
-    """metric -> bucket (day or month, as the period wants unless `monthly` says) -> value;
-    levels keep the bucket's last day."""
+    """metric -> bucket (day or month, as the period wants unless `monthly` says) -> value.
+    Amounts add up; a level (followers) is each account's value on its last day in the bucket,
+    added over the accounts, so an account that missed the bucket's last day still counts."""
     monthly = period.monthly if monthly is None else monthly
     series: dict[str, dict[dt.date, float]] = {}
-    last_day: dict[tuple[str, dt.date], dt.date] = {}
-    for row in rows:
+    levels: dict[tuple[str, dt.date], dict[int, float]] = {}
+    for row in rows:  # ordered by day: a later day overwrites an account's level
         metric, day, value = row["metric"], row["day"], row["total"]
         bucket = first_of_month(day) if monthly else day
         values = series.setdefault(metric, {})
         if METRICS[metric].aggregate == "last":
-            if day >= last_day.get((metric, bucket), day):
-                values[bucket] = value
-                last_day[(metric, bucket)] = day
+            levels.setdefault((metric, bucket), {})[row["source"]] = value
         else:
             values[bucket] = values.get(bucket, 0.0) + value
+    for (metric, bucket), by_account in levels.items():
+        series[metric][bucket] = sum(by_account.values())
     return series
 
 
@@ -179,15 +187,28 @@ def _month_in(value, zone: ZoneInfo) -> dt.date:
     return value.astimezone(zone).date() if isinstance(value, dt.datetime) else value
 
 
-def _daily_totals(restaurant: Restaurant, start: dt.date, end: dt.date):
-    """One query: per metric and day, the sum over the restaurant's accounts."""
+def _grouped(snapshots):
+    """Per metric and day, the sum over the accounts; levels stay per account (`source` is the
+    account, 0 for amounts) for `_series` to read each account's last day."""
+    source = Case(
+        When(metric__in=LEVEL_METRICS, then=F("account_id")),
+        default=Value(0),
+        output_field=IntegerField(),
+    )
     return (
+        snapshots.annotate(source=source)
+        .values("metric", "day", "source")
+        .annotate(total=Sum("value"))
+        .order_by("day")
+    )
+
+
+def _daily_totals(restaurant: Restaurant, start: dt.date, end: dt.date):
+    """One query: per metric and day, the restaurant's accounts together (levels per account)."""
+    return _grouped(
         MetricSnapshot.objects.filter(
             account__restaurant=restaurant, day__gte=start, day__lte=end, metric__in=METRICS
         )
-        .values("metric", "day")
-        .annotate(total=Sum("value"))
-        .order_by("day")
     )
 
 
@@ -278,11 +299,8 @@ def restaurant_evolution(*, restaurant: Restaurant, month: dt.date) -> list[Evol
     ranges = Q()
     for start in months:
         ranges |= Q(day__gte=start, day__lt=add_months(start, 1))
-    rows = (
+    rows = _grouped(
         MetricSnapshot.objects.filter(ranges, account__restaurant=restaurant, metric__in=METRICS)
-        .values("metric", "day")
-        .annotate(total=Sum("value"))
-        .order_by("day")
     )
     series = _series(rows, Period(months[0], add_months(month, 1) - dt.timedelta(days=1)))
     evolutions = []

@@ -82,6 +82,19 @@ def test_a_month_shows_the_followers_of_its_last_day_and_the_sum_of_the_rest(bis
     assert actions["datasets"] == []
 
 
+def test_an_account_without_figures_on_the_months_last_day_counts_its_own_last_day(
+    bistro, facebook, instagram
+):
+    # Instagram's fetch failed on the 31st: its 30th still counts, not zero.
+    _snap(facebook, D(2025, 1, 30), followers=118)
+    _snap(instagram, D(2025, 1, 30), followers=54)
+    _snap(facebook, D(2025, 1, 31), followers=120)
+
+    charts = restaurant_charts(restaurant=bistro, period=Period(D(2025, 1, 1), D(2025, 6, 30)))
+
+    assert _dataset(charts, "audience", "followers")[0] == 120 + 54
+
+
 def test_a_short_period_is_charted_day_by_day(bistro, two_accounts):
     charts = restaurant_charts(restaurant=bistro, period=Period(D(2025, 1, 30), D(2025, 2, 14)))
 
