@@ -1,9 +1,10 @@
 import random
+import uuid
 from datetime import timedelta
 
 import pytest
 from django.core import mail
-from django.db import OperationalError
+from django.db import OperationalError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -891,3 +892,47 @@ def test_the_purge_clears_old_payloads_but_keeps_names(agent, client_restaurant)
     stored = Envelope.objects.get()
     assert (stored.payload, stored.raw, stored.state) == ({}, {}, "integrated")
     assert receive(agent, [item]) == ["duplicate"]
+
+
+def test_a_runs_read_of_a_restaurant_is_what_the_orm_reads(agent, client_restaurant):
+    offline_id = uuid.uuid4()
+    Restaurant.objects.filter(pk=client_restaurant.pk).update(
+        field_client_id=offline_id, custom_data={"terrasse": True, "places": 40},
+        payment_days=30, last_visit_at=timezone.now() - timedelta(days=3),
+    )  # fmt: skip
+    expected = Restaurant.objects.get(pk=client_restaurant.pk)
+    columns = [field.attname for field in Restaurant._meta.concrete_fields]
+    context = integration._Context()
+
+    with transaction.atomic():  # FOR UPDATE needs one
+        reads = [
+            context.restaurant(column, value, lock=lock)
+            for column, value in (("pk", client_restaurant.pk), ("field_client_id", offline_id))
+            for lock in (False, True)
+        ]
+
+    for read in reads:
+        assert [(type(getattr(read, c)), getattr(read, c)) for c in columns] == [
+            (type(getattr(expected, c)), getattr(expected, c)) for c in columns
+        ]
+        assert (read._state.adding, read._state.db) == (False, "default")
+    assert context.restaurant("pk", client_restaurant.pk + 1000) is None
+    assert context.restaurant("field_client_id", uuid.uuid4()) is None
+
+
+def test_a_run_compiles_the_read_of_the_envelopes_restaurants_once(
+    agent, client_restaurant, monkeypatch
+):
+    compiled = []
+    real = integration._RowRead._compile
+    monkeypatch.setattr(
+        integration._RowRead, "_compile", lambda read: compiled.append(read.column) or real(read)
+    )
+    receive(agent, [envelope(agent, seq=seq, action="visit", restaurant=client_restaurant,
+                             payload=visit_payload(report=f"visite {seq}")) for seq in (1, 2, 3)])  # fmt: skip
+
+    report = integration.integrate()
+
+    assert report.integrated == 3
+    assert compiled == ["pk"]
+    assert Visit.objects.filter(restaurant=client_restaurant).count() == 3

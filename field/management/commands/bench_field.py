@@ -339,10 +339,12 @@ class Command(BaseCommand):
         field_settings = FieldSettings.load()
         field_settings.rebuild_after_integration = False
         field_settings.save()
-        rng = random.Random(5)
         devices = options["devices"]
         half = max(devices // 2, 1)
-        run = uuid.uuid4().hex[:4]  # new devices each run, so that --keepdb runs add up
+        # New devices and new offline ids each run, so that --keepdb runs add up (the same
+        # offline ids again would be refused as prospects already created).
+        run = uuid.uuid4().hex[:4]
+        rng = random.Random(run)
         for label, integrators, names in (
             ("1 integrator", 1, [f"dev{run}{n:04x}" for n in range(1, half + 1)]),
             (f"{options['integrators']} integrator processes at once", options["integrators"],
