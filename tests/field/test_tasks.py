@@ -1,4 +1,5 @@
-"""The field kit's scheduled and follow-up tasks: nightly rebuild and its setting, the agents
+"""The field kit's scheduled and follow-up tasks: the integration of pending envelopes every five
+minutes, nightly rebuild and its setting, the agents
 holding a restaurant told of a colleague's integrated change, retries of network faults, the
 drop folder's log retention and files of agents unknown for now."""
 
@@ -263,3 +264,48 @@ def test_the_check_is_tried_again_when_the_mail_server_fails(
 
     assert len(calls) == 2
     assert len(mailoutbox) == 1
+
+
+@pytest.mark.django_db
+def test_beat_integrates_the_pending_envelopes_every_five_minutes():
+    from django_celery_beat.models import PeriodicTask
+    from django_celery_beat.schedulers import DatabaseScheduler
+
+    from comadvisor.celery import app
+
+    job = PeriodicTask.objects.get(task="field.tasks.integrate_pending")
+    # What beat runs: the enabled periodic tasks of the database, each by its task's name.
+    schedule = DatabaseScheduler(app=app, lazy=True).all_as_schedule()
+
+    assert job.name == "Integrate pending field envelopes"
+    assert job.enabled is True
+    assert (job.interval.every, job.interval.period) == (5, "minutes")
+    assert job.name in schedule
+    assert schedule[job.name].task == "field.tasks.integrate_pending"
+    assert schedule[job.name].schedule.run_every == timedelta(minutes=5)
+    # The name beat sends is the task's registered with the workers.
+    assert app.tasks[job.task] is tasks.integrate_pending._get_current_object()
+
+
+def test_the_scheduled_run_integrates_the_envelopes_left_pending(
+    agent, colleague, client_restaurant
+):
+    # Stored without the upload's integration (a worker lost, a task never run).
+    mine = [envelope(agent, seq=seq, action="visit", restaurant=client_restaurant,
+                     payload=visit_payload(report=f"visite {seq}")) for seq in (1, 2)]  # fmt: skip
+    theirs = envelope(colleague, seq=1, action="visit", restaurant=client_restaurant,
+                      payload=visit_payload(report="En passant"))  # fmt: skip
+    services.envelopes_receive(agent=agent, items=mine, schedule=False)
+    services.envelopes_receive(agent=colleague, items=[theirs], schedule=False)
+    assert list(Envelope.objects.values_list("state", flat=True)) == ["pending"] * 3
+
+    decided = tasks.integrate_pending()
+
+    assert decided == 3
+    assert list(Envelope.objects.values_list("state", flat=True)) == ["integrated"] * 3
+    assert sorted(Visit.objects.values_list("agent__username", "report")) == sorted(
+        [(agent.username, "visite 1"), (agent.username, "visite 2"),
+         (colleague.username, "En passant")]
+    )  # fmt: skip
+    assert tasks.integrate_pending() == 0  # run again: nothing left, nothing applied twice
+    assert Visit.objects.count() == 3
