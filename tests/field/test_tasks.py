@@ -1,7 +1,7 @@
 """The field kit's scheduled and follow-up tasks: the integration of pending envelopes every five
-minutes, nightly rebuild and its setting, the agents
-holding a restaurant told of a colleague's integrated change, retries of network faults, the
-drop folder's log retention and files of agents unknown for now."""
+minutes, nightly rebuild and its setting, the agents holding a restaurant told of a colleague's
+integrated change, retries of network faults, the drop folder's log retention and files of agents
+unknown for now."""
 
 import os
 from datetime import timedelta
