@@ -48,6 +48,27 @@ def test_the_shell_gives_its_scripts_the_agent_the_urls_and_the_translated_strin
     assert strings["field:postal_code"] == "Postal code"
 
 
+@pytest.mark.parametrize(
+    ("language", "message"),
+    [
+        ("fr", "Vos bases ne sont pas à jour, merci de vous connecter pour les actualiser"),
+        ("en", "Your data is not up to date, please connect to refresh it."),
+    ],
+)
+def test_the_stale_data_message_is_in_the_agents_language(client, sales_agent, language, message):
+    sales_agent.language = language
+    sales_agent.save(update_fields=["language"])
+    client.force_login(sales_agent)
+
+    html = client.get(reverse("field:shell")).content.decode()
+
+    strings = json.loads(
+        re.search(r'id="field-strings" type="application/json">(.*?)</script>', html)[1]
+    )
+    # The issue's own words, shown by the freshness indicator when the data is too old.
+    assert strings["Your data is not up to date, please connect to refresh it."] == message
+
+
 def test_the_shell_has_no_inline_script_or_style(client, sales_agent):
     client.force_login(sales_agent)
 
