@@ -11,7 +11,7 @@ import pytest
 from django.utils import timezone
 from pypdf import PdfReader
 
-from crm.models import ChangeRequest, ConversionRequest, Restaurant
+from crm.models import AssetType, ChangeRequest, ConversionRequest, Restaurant, RestaurantAsset
 from field.models import FieldSettings
 from reports.field_stats import field_stats, period_from_params
 from sales.models import Pack, SalesSettings, Visit
@@ -142,6 +142,47 @@ def test_the_home_lists_sort_by_revisit_date_and_by_last_visit(kit, world):
     assert "Pizza Bella · D00013" in summary.inner_text()
     assert summary.locator("[data-testid=contact-phone]").inner_text() == "+33472000001"
     assert summary.locator("[data-figure=revenue-this-year]").inner_text() == "0.00 €"
+    assert summary.locator("[data-figure=revenue-last-year]").inner_text() == "0.00 €"
+
+
+def test_the_home_summary_and_the_card_show_the_revenue_of_both_years_and_the_assets(kit, world):
+    pizza = world["clients"]["pizza"]
+    today = world["today"]
+    pack = Pack.objects.create(
+        code="essentiel", name="Essentiel", monthly_price=Decimal("149.00"), posts_per_month=8,
+        networks=["facebook"],
+    )  # fmt: skip
+    contract = signed(
+        pizza, world["agent"], pack, start=date(today.year - 1, 6, 1), months=26,
+        on=at(date(today.year - 1, 5, 20)),
+    )  # fmt: skip
+    invoice(contract, date(today.year - 2, 12, 1), "500.00")  # two years ago: in neither
+    invoice(contract, date(today.year - 1, 6, 1), "99.00")
+    invoice(contract, date(today.year - 1, 12, 1), "1250.50")
+    invoice(contract, date(today.year, 1, 1), "149.00")
+    screens = AssetType.objects.create(name="Screens", order=1)
+    AssetType.objects.create(name="Tablets", order=2)  # none counted: 0
+    terminals = AssetType.objects.create(name="Terminals", order=3, active=False)
+    RestaurantAsset.objects.create(restaurant=pizza, asset_type=screens, count=3)
+    RestaurantAsset.objects.create(restaurant=pizza, asset_type=terminals, count=5)
+    page = open_kit(kit, world["agent"])
+    kit.set_offline(True)  # what follows comes from the local data
+
+    page.locator("[data-testid=to-revisit] tbody tr", has_text="Pizza Bella").click()
+    summary = page.locator("[data-testid=home-summary]")
+    summary.locator("[data-figure=revenue-this-year]").wait_for()
+
+    assert summary.locator("[data-figure=revenue-this-year]").inner_text() == "149.00 €"
+    assert summary.locator("[data-figure=revenue-last-year]").inner_text() == "1,349.50 €"
+
+    open_card(page, "D00013")
+    card = page.locator("[data-route=restaurant]")
+    revenue = card.locator("[data-card-revenue]")
+    assert revenue.locator("[data-figure=revenue-this-year]").inner_text() == "149.00 €"
+    assert revenue.locator("[data-figure=revenue-last-year]").inner_text() == "1,349.50 €"
+    # Every active type, counted or not; the inactive one is left out.
+    assert texts(card.locator("[data-card-assets] dt")) == ["Screens", "Tablets"]
+    assert texts(card.locator("[data-card-assets] dd")) == ["3", "0"]
 
 
 def test_the_client_search_takes_wildcards_and_ignores_case_and_accents(kit, world):
