@@ -11,11 +11,19 @@ import pytest
 from django.utils import timezone
 from pypdf import PdfReader
 
-from crm.models import AssetType, ChangeRequest, ConversionRequest, Restaurant, RestaurantAsset
+from crm.models import (
+    AssetType,
+    ChangeRequest,
+    ConversionRequest,
+    CrmSettings,
+    Restaurant,
+    RestaurantAsset,
+)
 from field.models import FieldSettings
 from reports.field_stats import field_stats, period_from_params
 from sales.models import Pack, SalesSettings, Visit
 from tests.browser.test_field_offline import kit, open_card, open_kit, record_visit, world
+from tests.factories import SegmentFactory
 from tests.reports.test_field_stats import at, invoice, signed, visit
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -401,6 +409,62 @@ def test_a_prospect_is_converted_with_the_iban_check_and_the_signature(kit, worl
     assert request.signature.read().startswith(b"\x89PNG")
     assert request.comment == "Signé au comptoir"
     assert Restaurant.objects.get(pk=prospect.pk).siret == "73282932000074"
+
+
+def test_offline_the_conversion_refuses_a_cheque_outside_its_segments_and_a_malformed_bic(
+    kit, world
+):
+    crm_settings = CrmSettings.load()
+    crm_settings.cheque_payment_days = 20
+    crm_settings.save()
+    crm_settings.cheque_segments.set([SegmentFactory(code="traditionnel", name="Traditional")])
+    prospect = world["prospect"]
+    Restaurant.objects.filter(pk=prospect.pk).update(address="1 rue de la Paix")
+    page = open_kit(kit, world["agent"])
+    kit.set_offline(True)
+    kit.goto(f"#/convert/r{prospect.pk}")
+    form = page.locator("[data-testid=convert-form]")
+    form.locator("[data-testid=field-siret]").fill("73282932000074")
+    form.locator("[data-testid=field-segment]").select_option("brasserie")
+    form.locator("[data-testid=payment-mode]").select_option("cheque")
+    assert form.locator("[data-cheque-days]").inner_text() == (
+        "A cheque payment is due 20 days after the invoice."
+    )
+
+    form.locator("[data-testid=send-conversion]").click()
+
+    error = form.locator("[data-error-for=payment_mode]")
+    error.wait_for()
+    assert error.inner_text() == "Cheque is not accepted for the segment Brasserie."
+    assert kit.outbox_count() == 0
+
+    form.locator("[data-testid=payment-mode]").select_option("direct_debit")
+    form.locator("[data-testid=payment-days]").fill("30")
+    form.locator("[data-testid=iban]").fill(IBAN)
+    form.locator("[data-testid=bic]").fill("bnp-afr1")
+    form.locator("[data-testid=send-conversion]").click()
+
+    form.locator("[data-error-for=bic]", has_text="BIC").wait_for()
+    assert form.locator("[data-error-for=bic]").inner_text() == "“BNPAFR1” is not a valid BIC."
+    assert form.locator("[data-error-for=iban]").inner_text() == ""
+    assert form.locator("[data-error-for=payment_mode]").inner_text() == ""
+    assert kit.outbox_count() == 0
+
+    # A segment that may pay by cheque: the request is recorded, and integrated once online.
+    form.locator("[data-testid=field-segment]").select_option("traditionnel")
+    form.locator("[data-testid=payment-mode]").select_option("cheque")
+    form.locator("[data-testid=send-conversion]").click()
+    page.locator("#card-title", has_text="Conversion requested").wait_for()
+    assert kit.outbox_count() == 1
+    runs = kit.runs()
+    kit.set_offline(False)
+    kit.synced(runs)
+
+    request = ConversionRequest.objects.get(restaurant=prospect)
+    assert (request.payment_mode, request.payment_days, request.iban, request.bic) == (
+        "cheque", 20, "", ""
+    )  # fmt: skip
+    assert Restaurant.objects.get(pk=prospect.pk).segment.code == "traditionnel"
 
 
 # --- Statistics and history ------------------------------------------------------------------
