@@ -203,12 +203,18 @@ def world(sales_agent):
         name="Chez Marcel", sales_agent=sales_agent, created_by=sales_agent, zone=zone,
         phone="+33478000000",
     )  # fmt: skip
+    # The colleague's own prospect, in the same zone: never in the agent's kit.
+    colleague_prospect = RestaurantFactory(
+        name="Chez Gaston", sales_agent=colleague, created_by=colleague, zone=zone,
+        city="Lyon", phone="+33478000099",
+    )  # fmt: skip
     group = VisitFormNode.objects.filter(parent=None, active=True).first()
     return {
         "agent": sales_agent,
         "zone": zone,
         "clients": clients,
         "prospect": prospect,
+        "colleague_prospect": colleague_prospect,
         "today": today,
         "group": group,
         "settings": FieldSettings.load(),
@@ -450,7 +456,7 @@ def test_export_downloads_the_pending_envelopes_as_the_drop_folder_file(kit, wor
         "id": world["clients"]["bouchon"].pk,
         "client_id": None,
     }
-    assert Restaurant.objects.count() == 6
+    assert Restaurant.objects.count() == 7
 
 
 def test_the_kits_payload_hash_is_the_servers(kit, world):

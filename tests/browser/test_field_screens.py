@@ -344,6 +344,21 @@ def test_a_prospect_created_offline_checks_the_phone_and_shows_a_marker_until_in
     assert row.get_attribute("data-key") == f"r{created.pk}"
 
 
+def test_the_prospects_screen_lists_only_the_agents_own_prospects(kit, world):
+    page = open_kit(kit, world["agent"])
+    kit.goto("#/prospects")
+
+    assert column(page, "prospect-list", 0) == ["Chez Marcel"]
+    options = page.locator("[data-testid=prospect-pick] option")
+    assert [text for text in texts(options) if text != "Choose a prospect…"] == [
+        "Chez Marcel (Lyon)"
+    ]
+    # The colleague's prospect of the same zone is not on the device at all.
+    ids = page.evaluate("async () => (await FieldKit.db.restaurants.toArray()).map((r) => r.id)")
+    assert world["prospect"].pk in ids
+    assert world["colleague_prospect"].pk not in ids
+
+
 def test_a_prospect_is_edited_then_deleted(kit, world):
     page = open_kit(kit, world["agent"])
     kit.goto("#/prospects")

@@ -42,6 +42,22 @@ def test_idle_prospects_are_left_out(agent, lyon):
     assert idle.name in {p["name"] for p in document(agent)["prospects"]}
 
 
+def test_a_colleagues_prospect_of_the_same_zone_is_left_out(agent, colleague, prospect, lyon):
+    theirs = RestaurantFactory(name="Chez Gaston", created_by=colleague, sales_agent=colleague,
+                               zone=lyon, city="Lyon")  # fmt: skip
+    # Given to the agent by a manager: theirs now, whoever created it.
+    given = RestaurantFactory(name="Chez Lucie", created_by=colleague, sales_agent=agent,
+                              zone=lyon)  # fmt: skip
+
+    mine = document(agent)
+    their_own = document(colleague)
+
+    assert sorted(p["name"] for p in mine["prospects"]) == [given.name, prospect.name]
+    assert theirs.pk not in {r["id"] for r in mine["prospects"] + mine["clients"]}
+    # The colleague keeps the prospects they created, the one they gave away included.
+    assert sorted(p["name"] for p in their_own["prospects"]) == [theirs.name, given.name]
+
+
 def test_the_snapshot_holds_clients_with_revenue_visits_and_lists(
     agent, colleague, client_restaurant, lyon, segment
 ):
