@@ -13,7 +13,7 @@ from crm.models import ChangeRequest, ConversionRequest, Restaurant
 from field import integration, services
 from field.enums import EnvelopeState, Flag, Reason
 from field.integration import _field_label
-from field.models import Device, Envelope, JournalEntry, NameClash
+from field.models import Device, Envelope, FieldSettings, JournalEntry, NameClash
 from sales.models import Visit, VisitFormNode
 from tests.field.conftest import IBAN, PNG_URL, envelope, new_client_id, version, visit_payload
 
@@ -936,3 +936,24 @@ def test_a_run_compiles_the_read_of_the_envelopes_restaurants_once(
     assert report.integrated == 3
     assert compiled == ["pk"]
     assert Visit.objects.filter(restaurant=client_restaurant).count() == 3
+
+
+def test_the_field_settings_addresses_replace_the_site_settings_for_quarantines(
+    agent, client_restaurant, admins_notified, mailoutbox
+):
+    field_settings = FieldSettings.load()
+    field_settings.notification_emails = "terrain@comadvisor.example, ventes@comadvisor.example"
+    field_settings.save()
+    tomorrow = timezone.localdate() + timedelta(days=1)
+    item = envelope(agent, seq=1, action="visit", restaurant=client_restaurant,
+                    payload=visit_payload(day=tomorrow))  # fmt: skip
+    receive(agent, [item])
+
+    report = integration.integrate()
+
+    assert [envelope.name for envelope in report.quarantined] == [item["name"]]
+    assert len(mailoutbox) == 1
+    message = mailoutbox[0]
+    assert message.to == ["terrain@comadvisor.example", "ventes@comadvisor.example"]
+    assert message.cc == [] and message.bcc == []  # not the site settings' ops@ as well
+    assert item["name"] in message.body
