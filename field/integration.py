@@ -265,6 +265,7 @@ def _integrate_one(envelope: Envelope, *, seq: int, report: RunReport, context: 
                 state=EnvelopeState.QUARANTINED,
                 code=refusal.code,
                 reason=refusal.reason,
+                note=refusal.detail,
                 first=True,
             )
         report.quarantined.append(envelope)
@@ -298,6 +299,7 @@ def envelope_retry(*, envelope_id: int, by: User) -> Envelope:
             state=EnvelopeState.QUARANTINED,
             code=refusal.code,
             reason=refusal.reason,
+            note=refusal.detail,
             by=by,
         )
     else:
@@ -316,11 +318,13 @@ def envelope_retry(*, envelope_id: int, by: User) -> Envelope:
 
 
 class Refusal(Exception):
-    """An envelope that cannot be applied, with the reason it is quarantined for."""
+    """An envelope that cannot be applied, with the reason it is quarantined for (which the
+    agent reads) and, for the administrators only, the technical detail (the envelope's note)."""
 
-    def __init__(self, envelope_id: int, code: str, reason: str):
+    def __init__(self, envelope_id: int, code: str, reason: str, detail: str = ""):
         super().__init__(reason)
         self.envelope_id, self.code, self.reason = envelope_id, code, reason
+        self.detail = detail
 
 
 class _Context:
@@ -406,6 +410,7 @@ def _attempt(envelope: Envelope, *, context: _Context) -> Outcome:
     failure other than a constraint propagates: the envelope stays pending."""
     agent = context.agent(envelope.agent_id)
     envelope.agent = agent
+    detail = ""
     with translation.override(agent.language or None):
         try:
             check_envelope(envelope)
@@ -421,20 +426,27 @@ def _attempt(envelope: Envelope, *, context: _Context) -> Outcome:
             # Read nothing from the database here: a service's failure may have marked the
             # transaction for rollback (no savepoints under whole_or_nothing).
             code, reason = _validation_reason(error, custom_labels=context.custom_labels)
+        # The database's and Python's own words (constraint and column names, values, a
+        # traceback's last line) are for the administrators: the envelope's note and the log.
+        # The agent reads a reason in their language.
         except IntegrityError as error:
-            code, reason = Reason.RULES, _("refused by the database: %(error)s") % {"error": error}
-        except DataError as error:  # a value its column cannot hold: this envelope's, not a fault
+            logger.warning("Envelope %s refused by the database: %s", envelope.name, error)
             code = Reason.RULES
-            reason = _("a value is out of range: %(error)s") % {"error": error}
+            reason = _("the database refused this change: it conflicts with data already there")
+            detail = f"{type(error).__name__}: {error}"
+        except DataError as error:  # a value its column cannot hold: this envelope's, not a fault
+            logger.warning("Envelope %s holds a value the database refused: %s", envelope.name,
+                           error)  # fmt: skip
+            code, reason = Reason.RULES, _("a value is too long or out of range")
+            detail = f"{type(error).__name__}: {error}"
         except DatabaseError:
             raise
         except Exception as error:  # a defect must not hold the device's later envelopes
             logger.exception("Envelope %s failed", envelope.name)
             code = Reason.ERROR
-            reason = _(
-                "an unexpected error stopped this change; the administrators were told (%(error)s)"
-            ) % {"error": f"{type(error).__name__}: {error}"}
-    raise Refusal(envelope.pk, code, reason)
+            reason = _("an unexpected error stopped this change; the administrators were told")
+            detail = f"{type(error).__name__}: {error}"
+    raise Refusal(envelope.pk, code, reason, detail)
 
 
 def _validation_reason(

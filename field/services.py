@@ -186,12 +186,13 @@ def _admin_url(envelope: Envelope) -> str:
 
 
 def notify_quarantined(envelopes: Iterable[Envelope]) -> None:
-    """One e-mail to the admins listing the envelopes a run put in quarantine."""
+    """One e-mail to the admins listing the envelopes a run put in quarantine, with the technical
+    detail the agent is not shown (the envelope's note)."""
     rows = [
         {
             "name": envelope.name,
             "agent": envelope.agent.get_display_name(),
-            "reason": envelope.reason,
+            "reason": f"{envelope.reason} ({envelope.note})" if envelope.note else envelope.reason,
             "url": _admin_url(envelope),
         }
         for envelope in envelopes

@@ -4,13 +4,13 @@ from datetime import timedelta
 
 import pytest
 from django.core import mail
-from django.db import OperationalError, transaction
+from django.db import DataError, IntegrityError, OperationalError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from crm.enums import RestaurantStatus
 from crm.models import ChangeRequest, ConversionRequest, Restaurant
-from field import integration, services
+from field import integration, services, snapshots
 from field.enums import EnvelopeState, Flag, Reason
 from field.integration import _field_label
 from field.models import Device, Envelope, FieldSettings, JournalEntry, NameClash
@@ -957,3 +957,60 @@ def test_the_field_settings_addresses_replace_the_site_settings_for_quarantines(
     assert message.to == ["terrain@comadvisor.example", "ventes@comadvisor.example"]
     assert message.cc == [] and message.bcc == []  # not the site settings' ops@ as well
     assert item["name"] in message.body
+
+
+@pytest.mark.parametrize(
+    ("error", "code", "reason"),
+    [
+        (
+            IntegrityError(
+                'duplicate key value violates unique constraint "crm_visit_pkey"\n'
+                "DETAIL:  Key (id)=(42) already exists."
+            ),
+            Reason.RULES,
+            "the database refused this change: it conflicts with data already there",
+        ),
+        (
+            DataError("value too long for type character varying(200)"),
+            Reason.RULES,
+            "a value is too long or out of range",
+        ),
+        (
+            KeyError("answers_by_group"),
+            Reason.ERROR,
+            "an unexpected error stopped this change; the administrators were told",
+        ),
+    ],
+)
+def test_the_agent_reads_a_plain_reason_and_the_admins_the_technical_detail(
+    agent, client_restaurant, admins_notified, mailoutbox, monkeypatch, caplog, error, code, reason
+):
+    agent.language = "en"
+    agent.save(update_fields=["language"])
+
+    def failing(envelope, agent, context):
+        raise error
+
+    monkeypatch.setitem(integration.APPLIERS, "visit", failing)
+    item = envelope(agent, seq=1, action="visit", restaurant=client_restaurant,
+                    payload=visit_payload())  # fmt: skip
+    after = envelope(agent, seq=2, action="change-request", restaurant=client_restaurant,
+                     payload={"changes": {"email": "compta@bouchon.example"}})  # fmt: skip
+    receive(agent, [item, after])
+
+    integration.integrate()
+
+    stored = Envelope.objects.get(name=item["name"])
+    detail = f"{type(error).__name__}: {error}"
+    assert (stored.state, stored.reason_code, stored.reason) == ("quarantined", code, reason)
+    assert stored.note == detail  # the administration's copy
+    assert states(after) == ["integrated"]  # the rest goes on
+    rejected = snapshots.snapshot_document(snapshots.snapshot_rebuild(agent=agent))["rejected"]
+    assert [(row["name"], row["reason"]) for row in rejected] == [(item["name"], reason)]
+    [message] = [m for m in mailoutbox if m.to == admins_notified]
+    assert f"{reason} ({detail})" in message.body
+    # and the log, with the error itself (its traceback for a defect).
+    logged = [record for record in caplog.records
+              if record.name == "field.integration" and item["name"] in record.getMessage()]  # fmt: skip
+    assert len(logged) == 1
+    assert str(error) in logged[0].getMessage() or logged[0].exc_info[1] is error
