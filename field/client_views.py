@@ -84,6 +84,10 @@ STRINGS = (
     gettext_noop("A direct debit needs the client's signature."),
     gettext_noop("A visit can be dated back to %(date)s at the earliest."),
     gettext_noop("A visit cannot be recorded in the future."),
+    gettext_noop(
+        "An administrator stopped waiting for this change, which never reached the server: it "
+        "was not applied."
+    ),
     gettext_noop("Changes not yet integrated"),
     gettext_noop("Cheque is not accepted for the segment %(segment)s."),
     gettext_noop("Choose a payment mode."),

@@ -410,6 +410,11 @@ def _snapshot_data(agent: User) -> dict[str, Any]:
     ]
 
     retention = now - timedelta(days=field_settings.log_retention_days)
+    devices = list(
+        Device.objects.filter(agent=agent)
+        .order_by("device")
+        .values_list("device", "last_seq", "skipped")
+    )
     rejected = [
         {"name": name, "action": action, "state": state, "reason": reason, "at": iso(at)}
         for name, action, state, reason, at in Envelope.objects.filter(agent=agent)
@@ -440,9 +445,14 @@ def _snapshot_data(agent: User) -> dict[str, Any]:
         "visit_form": visit_form(),
         "lists": _lists(crm_settings, sales_settings),
         "stats": _stats(agent=agent, since=since, since_month=since_month, tz=tz),
-        "devices": dict(
-            Device.objects.filter(agent=agent).order_by("device").values_list("device", "last_seq")
-        ),
+        "devices": {device: last_seq for device, last_seq, _skipped in devices},
+        # The numbers an administrator gave up waiting for (never received): the device tells
+        # the agent about the changes it still held under them instead of dropping them.
+        "skipped": {
+            device: sorted({seq for entry in skipped for seq in entry.get("seqs", [])})
+            for device, _last_seq, skipped in devices
+            if skipped
+        },
         "rejected": rejected,
     }
 

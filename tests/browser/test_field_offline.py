@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from crm.models import Restaurant
 from field.envelopes import payload_hash
-from field.models import Envelope, FieldSettings
+from field.models import Device, Envelope, FieldSettings
 from sales.models import Visit, VisitFormNode
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, MISSING, login
 from tests.conftest import PASSWORD
@@ -431,6 +431,54 @@ def test_a_change_rejected_by_the_server_is_shown_to_the_agent(kit, world):
     assert reason and reason in row.locator("td").nth(2).inner_text()
     assert refusals.is_hidden()
     assert not Visit.objects.filter(report="Trop ancienne").exists()
+
+
+def test_a_change_whose_number_an_admin_gave_up_is_shown_as_rejected_not_dropped(
+    kit, world, admin_user
+):
+    from field import services, snapshots
+
+    page = open_kit(kit, world["agent"])
+    open_card(page, "C00011")
+    record_visit(page, report="Jamais reçue")
+    # A defect of the device made it unreadable: the server refuses it at every upload.
+    page.evaluate("FieldKit.db.outbox.update(1, { 'envelope.hash': 'not-a-hash' })")
+    record_visit(page, report="Reçue")
+    kit.sync()
+    assert kit.outbox_count() == 1
+    assert Envelope.objects.get().state == "pending"  # number 2, held by the gap
+    device = Device.objects.get(agent=world["agent"])
+
+    # The administrators give up number 1, which they never received; number 2 goes through.
+    assert services.device_skip_gap(device=device, by=admin_user) == [1]
+    assert Envelope.objects.get().state == "integrated"
+    kit.sync()
+
+    assert kit.outbox_count() == 0
+    refusals = page.locator("[data-testid=refusals]")
+    assert "1 change was refused by the server." in refusals.inner_text()
+    kit.goto("#/outbox")
+    [row] = page.locator("[data-testid=outbox-rejected] tbody tr[data-name]").all()
+    assert row.get_attribute("data-name") == page.evaluate(
+        "FieldKit.db.rejected.toArray().then((rows) => rows[0].name)"
+    )
+    assert [cell.inner_text() for cell in row.locator("td").all()[:3]] == [
+        "Visit",
+        "Café de la Gare",
+        "An administrator stopped waiting for this change, which never reached the server: it "
+        "was not applied.",
+    ]
+    # Its local effect went with it; the one received stays, from the server's data.
+    open_card(page, "C00011")
+    history = page.locator("[data-testid=visit-history] tbody tr")
+    assert history.filter(has_text="Jamais reçue").count() == 0
+    assert history.filter(has_text="Reçue").count() == 1
+
+    snapshots.snapshot_rebuild(agent=world["agent"])  # a later one, from a server that
+    kit.sync()  # never knew of the change: it stays listed
+    kit.goto("#/outbox")
+    assert page.locator("[data-testid=outbox-rejected] tbody tr[data-name]").count() == 1
+    assert Visit.objects.filter(report="Jamais reçue").count() == 0
 
 
 def test_export_downloads_the_pending_envelopes_as_the_drop_folder_file(kit, world):

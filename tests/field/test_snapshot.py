@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from crm.models import Activity, AssetType, Restaurant, RestaurantAsset
 from field import integration, services, snapshots
-from field.models import FieldSettings, Snapshot
+from field.models import Device, FieldSettings, Snapshot
 from sales.models import Contract, ContractTerm, Invoice, Pack, Visit, VisitFormNode
 from tests.factories import RestaurantFactory
 from tests.field.conftest import envelope, visit_payload
@@ -130,9 +130,30 @@ def test_devices_and_rejected_envelopes_reach_the_agent(agent, client_restaurant
     data = document(agent)
 
     assert data["devices"] == {"dev0a1b2c": 2}
+    assert data["skipped"] == {}
     [rejected] = data["rejected"]
     assert (rejected["name"], rejected["state"]) == (bad["name"], "quarantined")
     assert "?" in rejected["reason"]
+
+
+def test_the_numbers_an_admin_gave_up_reach_the_device_that_may_hold_them(
+    agent, admin_user, client_restaurant
+):
+    later = [envelope(agent, seq=seq, action="visit", restaurant=client_restaurant,
+                      payload=visit_payload(report=f"visite {seq}")) for seq in (3, 7)]  # fmt: skip
+    other = envelope(agent, seq=1, action="visit", restaurant=client_restaurant, device="dev99ff",
+                     payload=visit_payload())  # fmt: skip
+    services.envelopes_receive(agent=agent, items=[*later, other], schedule=False)
+    device = Device.objects.get(device="dev0a1b2c")
+    assert services.device_skip_gap(device=device, by=admin_user) == [1, 2]
+    integration.integrate()
+    assert services.device_skip_gap(device=device, by=admin_user) == [4, 5, 6]
+    integration.integrate()
+
+    data = document(agent)
+
+    assert data["devices"] == {"dev0a1b2c": 7, "dev99ff": 1}
+    assert data["skipped"] == {"dev0a1b2c": [1, 2, 4, 5, 6]}
 
 
 def test_an_integration_touching_the_agent_rebuilds_their_snapshot(

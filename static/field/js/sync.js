@@ -83,6 +83,8 @@
     }
     const device = FK.state.device;
     const integrated = (data.devices || {})[device] || 0;
+    // Numbers an administrator gave up waiting for: the server never received them.
+    const givenUp = new Set((data.skipped || {})[device] || []);
     const rejectedByName = new Map((data.rejected || []).map((item) => [item.name, item]));
     const tables = ["meta", "restaurants", "visits", "outbox", "sent", "rejected"];
     await db.transaction("rw", tables, async () => {
@@ -99,12 +101,17 @@
       const previous = new Map((await db.rejected.toArray()).map((row) => [row.name, row]));
       const local = new Map();
       const replay = [];
+      const lost = [];
       for (const table of [db.sent, db.outbox]) {
         for (const row of await table.toArray()) {
           local.set(row.name, row);
           // Integrated or quarantined: the snapshot holds its outcome.
-          if (row.seq <= integrated || rejectedByName.has(row.name)) { await table.delete(row.seq); }
-          else { replay.push(row); }
+          if (row.seq <= integrated || rejectedByName.has(row.name)) {
+            await table.delete(row.seq);
+            // Never received, its number given up: it has no outcome on the server, it is
+            // listed with the rejected ones rather than dropped without a word.
+            if (table === db.outbox && givenUp.has(row.seq) && !rejectedByName.has(row.name)) { lost.push(row); }
+          } else { replay.push(row); }
         }
       }
       await db.rejected.clear();
@@ -114,6 +121,17 @@
           name: item.name, action: item.action || "", state: item.state || "", reason: item.reason || "", at: item.at || "",
           envelope: known ? known.envelope : null,
           seen: Boolean(previous.get(item.name) && previous.get(item.name).seen)
+        });
+      }
+      // The server knows nothing of these: they stay listed from one snapshot to the next.
+      for (const row of previous.values()) {
+        if (row.state === "given_up" && !rejectedByName.has(row.name)) { await db.rejected.put(row); }
+      }
+      const now = FK.utcIso(new Date(FK.now()));
+      for (const row of lost) {
+        await db.rejected.put({
+          name: row.name, action: row.envelope.action, state: "given_up", at: now, envelope: row.envelope, seen: false,
+          reason: FK.t("An administrator stopped waiting for this change, which never reached the server: it was not applied.")
         });
       }
       replay.sort((a, b) => a.seq - b.seq);
