@@ -9,6 +9,19 @@ from comadvisor.emails import check_template, email_render, sample_context
 from comadvisor.models import EmailTemplate, SiteSettings, WorkerHeartbeat
 
 
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Rows the application writes (pipelines, jobs, services): admins look, never edit by hand."""
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
 @admin.register(SiteSettings)
 class SiteSettingsAdmin(admin.ModelAdmin):
     list_display = ("__str__", "company_name", "support_email")

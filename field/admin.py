@@ -7,6 +7,7 @@ from django.db.models import F
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from comadvisor.admin import ReadOnlyAdmin
 from field import services
 from field.devices import devices_with_waiting, format_numbers, missing_numbers
 from field.enums import EnvelopeState
@@ -20,19 +21,6 @@ from field.models import (
     NameClash,
     Snapshot,
 )
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Rows the pipeline writes; admins look, never edit by hand."""
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 @admin.register(FieldSettings)

@@ -3,6 +3,7 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from comadvisor.admin import ReadOnlyAdmin
 from reports import services
 from reports.models import (
     MonthlyReport,
@@ -23,9 +24,10 @@ class ReportSettingsAdmin(admin.ModelAdmin):
 
 
 @admin.register(MonthlyReport)
-class MonthlyReportAdmin(admin.ModelAdmin):
+class MonthlyReportAdmin(ReadOnlyAdmin):
     """Read-only: reports are written, generated and sent on their pages, through the services
-    (sanitised comments, a sent report never changed). Admins look and may generate."""
+    (sanitised comments, a sent report never changed); drafts come from the month-end job.
+    Admins look and may generate."""
 
     list_display = ("restaurant", "month", "version", "status", "deadline", "sent_at", "error_text")
     list_filter = ("status", "month")
@@ -34,15 +36,6 @@ class MonthlyReportAdmin(admin.ModelAdmin):
     list_select_related = ("restaurant",)
     readonly_fields = ("error_text", "error_at", "comments_updated_at", "created_at")
     exclude = ("error_kind", "error")
-
-    def has_add_permission(self, request) -> bool:
-        return False  # drafts come from the month-end job
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
     @admin.display(description=_("last error"))
     def error_text(self, obj: MonthlyReport) -> str:
@@ -132,7 +125,7 @@ class ReportBatchItemInline(admin.TabularInline):
 
 
 @admin.register(ReportBatch)
-class ReportBatchAdmin(admin.ModelAdmin):
+class ReportBatchAdmin(ReadOnlyAdmin):
     """Read-only: what each batch did, with the technical detail of a batch that stopped early
     (its page only words the reason)."""
 
@@ -144,12 +137,3 @@ class ReportBatchAdmin(admin.ModelAdmin):
     list_select_related = ("user",)
     date_hierarchy = "started_at"
     inlines = [ReportBatchItemInline]
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False

@@ -160,17 +160,6 @@ def build_world(*, lyon, sales_agent, client_manager, community_manager, review_
     return World(today, month, essentiel, premium, ending, fresh, former, prospect, reviews[3])
 
 
-@pytest.fixture
-def world(lyon, sales_agent, client_manager, community_manager, review_manager) -> World:
-    return build_world(
-        lyon=lyon,
-        sales_agent=sales_agent,
-        client_manager=client_manager,
-        community_manager=community_manager,
-        review_manager=review_manager,
-    )
-
-
 def home(client, user):
     client.force_login(user)
     response = client.get("/")

@@ -18,23 +18,11 @@ from sales.models import ContractTerm, Invoice, Opportunity, add_months
 from social import services as social_services
 from social.models import ReviewTask
 from tests.factories import RestaurantFactory, UserFactory
-from tests.reports.test_dashboard import build_world
 
 
 @pytest.fixture(autouse=True)
 def _empty_cache():
     dashboard_cache.bump_all()
-
-
-@pytest.fixture
-def world(lyon, sales_agent, client_manager, community_manager, review_manager):
-    return build_world(
-        lyon=lyon,
-        sales_agent=sales_agent,
-        client_manager=client_manager,
-        community_manager=community_manager,
-        review_manager=review_manager,
-    )
 
 
 def overview(client, user) -> dict:

@@ -11,7 +11,6 @@ from django.utils import translation
 from reports import dashboard_cache, tasks
 from reports.dashboard_cache import FigureCache
 from reports.dashboard_figures import FIGURES
-from tests.reports.test_dashboard import build_world
 from tests.reports.test_dashboard_queries import COLD, WARM
 
 
@@ -19,17 +18,6 @@ from tests.reports.test_dashboard_queries import COLD, WARM
 def _figures_out_of_date():
     # As after a flush: no stored figure is up to date (their topic tokens are all new).
     dashboard_cache.bump_all()
-
-
-@pytest.fixture
-def world(lyon, sales_agent, client_manager, community_manager, review_manager):
-    return build_world(
-        lyon=lyon,
-        sales_agent=sales_agent,
-        client_manager=client_manager,
-        community_manager=community_manager,
-        review_manager=review_manager,
-    )
 
 
 def _home(client, user):
