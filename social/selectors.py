@@ -176,15 +176,12 @@ def _buckets(period: Period, *, monthly: bool | None = None) -> list[dt.date]:
     return buckets
 
 
-def _month_key(value) -> dt.date:
-    """TruncMonth gives a datetime on PostgreSQL and may give a date elsewhere."""
-    return timezone.localtime(value).date() if isinstance(value, dt.datetime) else value
-
-
-def _month_in(value, zone: ZoneInfo) -> dt.date:
-    """The first day of a month TruncMonth(..., tzinfo=zone) gave: an aware datetime (in UTC
-    from PostgreSQL), read in `zone`, or a date."""
-    return value.astimezone(zone).date() if isinstance(value, dt.datetime) else value
+def _month_key(value, zone: ZoneInfo | None = None) -> dt.date:
+    """The first day of a month TruncMonth gave (with `tzinfo=zone`, else in the site's zone):
+    an aware datetime (in UTC from PostgreSQL), read in that zone, or a date elsewhere."""
+    if not isinstance(value, dt.datetime):
+        return value
+    return timezone.localtime(value, zone).date()
 
 
 def _grouped(snapshots):
@@ -796,7 +793,7 @@ def posts_published_by_month(
         .annotate(count=Count("pk"))
         .order_by()
     )
-    return {_month_in(row["month"], zone): row["count"] for row in rows}
+    return {_month_key(row["month"], zone): row["count"] for row in rows}
 
 
 # --- Community manager's day ---------------------------------------------------------------------
