@@ -366,8 +366,8 @@ class _RowRead:
     a restaurant's 36 columns took three times as long as running it, at each envelope.
     Compiled at its first use, since FOR UPDATE compiles inside a transaction only."""
 
-    # A value of the column's type, replaced by the one asked for at each read.
-    PLACEHOLDERS = {"pk": 0, "field_client_id": uuid.UUID(int=0)}
+    # Any value of the column's type, to compile the statement with: each read binds its own.
+    COMPILE_WITH = {"pk": 0, "field_client_id": uuid.UUID(int=0)}
 
     def __init__(self, model: type, column: str, *, lock: bool) -> None:
         self.model, self.column, self.lock = model, column, lock
@@ -376,7 +376,7 @@ class _RowRead:
 
     def _compile(self) -> None:
         queryset = self.model._default_manager.filter(
-            **{self.column: self.PLACEHOLDERS[self.column]}
+            **{self.column: self.COMPILE_WITH[self.column]}
         ).order_by()
         if self.lock:
             queryset = queryset.select_for_update()
