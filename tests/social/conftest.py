@@ -11,6 +11,7 @@ from sales.models import Pack
 from social import quotas
 from social.models import SocialAccount
 from tests.factories import RestaurantFactory
+from tests.social.recorded import strict_requests
 
 
 @pytest.fixture(autouse=True)
@@ -80,3 +81,19 @@ def instagram(bistro):
 @pytest.fixture
 def google(bistro):
     return make_account(bistro, "google")
+
+
+@pytest.fixture
+def graph_settings(settings):
+    """Graph calls go to Graph's own address (replayed by the tests, never sent), without an
+    app id or secret."""
+    settings.GRAPH_API_URL = "https://graph.facebook.com"
+    settings.META_APP_ID = ""
+    settings.META_APP_SECRET = ""
+
+
+@pytest.fixture
+def graph():
+    """The recorded answers a test adds; a request without one fails the test."""
+    with strict_requests() as rsps:
+        yield rsps

@@ -18,26 +18,16 @@ from social.providers.google import GoogleProvider
 from social.providers.instagram import InstagramProvider
 from tests.social import recorded
 from tests.social.conftest import make_account
-from tests.social.recorded import RecordingHttp, google_answer, strict_requests
+from tests.social.recorded import RecordingHttp, google_answer
 from tests.social.test_provider_google import CREDENTIALS, LOCATION
 
 GRAPH = "https://graph.facebook.com/v26.0"
+# Graph calls go to its own address (replayed, never sent), without an app secret.
+pytestmark = pytest.mark.usefixtures("graph_settings")
+
 PAGE = "108456789012345"
 IG = "17841405822304914"
 CONTAINER = "17889615691921648"
-
-
-@pytest.fixture(autouse=True)
-def _graph_settings(settings):
-    settings.GRAPH_API_URL = "https://graph.facebook.com"
-    settings.META_APP_ID = ""
-    settings.META_APP_SECRET = ""
-
-
-@pytest.fixture
-def graph():
-    with strict_requests() as rsps:
-        yield rsps
 
 
 def _answer(rsps, method: str, path: str, network: str, name: str) -> None:
@@ -164,6 +154,7 @@ def test_an_argument_google_refuses_fails_the_publication_only(community_manager
 def test_the_account_stays_ok_on_the_pages_after_a_refused_post(
     client, community_manager, page, graph
 ):
+
     _answer(graph, "POST", f"{PAGE}/feed", "facebook", "error_506_duplicate")
     _published_with(_due(community_manager, page), FacebookProvider(page))
     client.force_login(community_manager)

@@ -16,7 +16,7 @@ from social.oauth import (
 )
 from social.providers import NeedsReconnect, Permanent
 from tests.social import recorded
-from tests.social.recorded import RecordingHttp, google_answer, strict_requests
+from tests.social.recorded import RecordingHttp, google_answer
 
 GRAPH = "https://graph.facebook.com/v26.0"
 PAGE = "108456789012345"
@@ -42,12 +42,6 @@ def _oauth_settings(settings):
     settings.GOOGLE_OAUTH_CLIENT_ID = "1234-abc.apps.googleusercontent.com"
     settings.GOOGLE_OAUTH_CLIENT_SECRET = "GOCSPX-secret"
     settings.GOOGLE_API_URL = ""
-
-
-@pytest.fixture
-def graph():
-    with strict_requests() as rsps:
-        yield rsps
 
 
 # --- Meta ------------------------------------------------------------------------------------------

@@ -29,7 +29,6 @@ from social.providers import (
 from social.providers.facebook import FacebookProvider
 from social.providers.meta import translated
 from tests.social import recorded
-from tests.social.recorded import strict_requests
 
 PAGE = "108456789012345"
 GRAPH = "https://graph.facebook.com/v26.0"
@@ -38,6 +37,9 @@ ALL_METRICS = (
     "page_follows,page_daily_follows_unique,page_media_view,page_total_media_view_unique,"
     "page_post_engagements"
 )
+
+# Graph calls go to its own address (replayed, never sent), without an app secret.
+pytestmark = pytest.mark.usefixtures("graph_settings")
 
 
 def recording(name: str) -> dict:
@@ -53,19 +55,6 @@ query = recorded.params
 
 def path(call) -> str:
     return urlsplit(call.request.url).path
-
-
-@pytest.fixture(autouse=True)
-def _graph_settings(settings):
-    settings.GRAPH_API_URL = "https://graph.facebook.com"
-    settings.META_APP_ID = ""
-    settings.META_APP_SECRET = ""
-
-
-@pytest.fixture
-def graph():
-    with strict_requests() as rsps:
-        yield rsps
 
 
 @pytest.fixture

@@ -22,7 +22,6 @@ from social.providers import (
 )
 from social.providers.instagram import InstagramProvider
 from tests.social import recorded
-from tests.social.recorded import strict_requests
 
 IG = "17841405822304914"
 CONTAINER = "17889615691921648"
@@ -36,6 +35,9 @@ CONTENT = PostContent(
     link="https://chezpaul.example/menu",
     image_urls=("https://cdn.example/menu.jpg",),
 )
+
+# Graph calls go to its own address (replayed, never sent), without an app secret.
+pytestmark = pytest.mark.usefixtures("graph_settings")
 
 
 def recording(name: str) -> dict:
@@ -51,19 +53,6 @@ query = recorded.params
 
 def calls(rsps) -> list[tuple[str, str]]:
     return [(call.request.method, urlsplit(call.request.url).path) for call in rsps.calls]
-
-
-@pytest.fixture(autouse=True)
-def _graph_settings(settings):
-    settings.GRAPH_API_URL = "https://graph.facebook.com"
-    settings.META_APP_ID = ""
-    settings.META_APP_SECRET = ""
-
-
-@pytest.fixture
-def graph():
-    with strict_requests() as rsps:
-        yield rsps
 
 
 @pytest.fixture
